@@ -1,0 +1,40 @@
+"""Message → wire bytes with a correct BodyLength(9) and CheckSum(10).
+
+Our own join rather than simplefix's ``FixMessage.encode()`` on the hot path: encode
+is on every outbound message of the simulator and the round-trip benchmark, and
+simplefix builds the frame by repeated ``+=`` (``bench/codec.py`` prints both rates).
+simplefix is still the tool for deliberately broken frames: see ``fix/_simplefix.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from krakenfix_cli.fix.framing import checksum
+from krakenfix_cli.fix.message import Field, Message
+
+BEGIN_STRING = "FIX.4.4"
+
+
+def encode_fields(fields: Iterable[Field], begin_string: str = BEGIN_STRING) -> bytes:
+    """Frame ``fields`` (starting at MsgType(35), without 8/9/10) as one FIX message."""
+    body = "".join([f"{t}={v}\x01" for t, v in fields]).encode("latin-1")
+    head = f"8={begin_string}\x019={len(body)}\x01".encode("latin-1")
+    frame = head + body
+    return frame + b"10=%03d\x01" % checksum(frame)
+
+
+def encode(msg: Message) -> bytes:
+    """Wire bytes of ``msg``; 8, 9 and 10 in it are ignored and recomputed."""
+    begin = msg.get(8) or BEGIN_STRING
+    return encode_fields((f for f in msg.fields if f[0] not in (8, 9, 10)), begin)
+
+
+def frame_text(text: str, sep: str = "|") -> bytes:
+    """Frame ``"35=D|11=A|..."`` (``|`` or SOH separators; 8/9/10 optional and recomputed)."""
+    from krakenfix_cli.fix.message import parse_fields
+
+    raw = text.replace(sep, "\x01") if sep != "\x01" else text
+    if not raw.endswith("\x01"):
+        raw += "\x01"
+    return encode(Message._trusted(parse_fields(raw)))

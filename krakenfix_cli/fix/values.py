@@ -1,0 +1,103 @@
+"""Typed value codecs: UTCTimestamp, decimal prices and quantities, Y/N booleans.
+
+FIX 4.4 writes UTCTimestamp as ``YYYYMMDD-HH:MM:SS[.sss]`` (UTC). We always send
+milliseconds (Kraken's examples carry three digits) and accept seconds, millis
+and, leniently, micro/nanoseconds on input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+from krakenfix_cli.fix.errors import FixError
+
+_UTC = dt.UTC
+_TS_RE = re.compile(r"(\d{4})(\d{2})(\d{2})-(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\Z")
+_DAY_CACHE: dict[int, str] = {}
+
+
+def format_utc_timestamp(epoch: float, millis: bool = True) -> str:
+    """``YYYYMMDD-HH:MM:SS.sss`` for a POSIX time in seconds (UTC)."""
+    whole = int(epoch)
+    ms = round((epoch - whole) * 1000)
+    if ms >= 1000:
+        whole, ms = whole + 1, ms - 1000
+    day, secs = divmod(whole, 86400)
+    prefix = _DAY_CACHE.get(day)
+    if prefix is None:
+        prefix = dt.datetime.fromtimestamp(day * 86400, _UTC).strftime("%Y%m%d-")
+        if len(_DAY_CACHE) > 64:
+            _DAY_CACHE.clear()
+        _DAY_CACHE[day] = prefix
+    h, rem = divmod(secs, 3600)
+    m, s = divmod(rem, 60)
+    if millis:
+        return f"{prefix}{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+    return f"{prefix}{h:02d}:{m:02d}:{s:02d}"
+
+
+def parse_utc_timestamp(text: str) -> float:
+    """POSIX seconds from a FIX UTCTimestamp; raises :class:`FixError` when malformed."""
+    m = _TS_RE.match(text)
+    if m is None:
+        raise FixError(f"not a UTCTimestamp: {text!r}")
+    y, mo, d, h, mi, s, frac = m.groups()
+    try:
+        when = dt.datetime(int(y), int(mo), int(d), int(h), int(mi), int(s), tzinfo=_UTC)
+    except ValueError as exc:
+        raise FixError(f"not a UTCTimestamp: {text!r}") from exc
+    seconds = when.timestamp()
+    if frac:
+        seconds += int(frac) / 10 ** len(frac)
+    return seconds
+
+
+def is_utc_timestamp(text: str) -> bool:
+    """True when ``text`` is a well-formed FIX UTCTimestamp."""
+    try:
+        parse_utc_timestamp(text)
+    except FixError:
+        return False
+    return True
+
+
+def format_decimal(value: Decimal | int | str | float) -> str:
+    """Plain decimal text, never exponent form (Kraken refuses ``1E-8``)."""
+    if isinstance(value, float):
+        value = Decimal(repr(value))
+    d = value if isinstance(value, Decimal) else Decimal(str(value))
+    if not d.is_finite():
+        raise FixError(f"not a finite decimal: {value!r}")
+    text = format(d, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def parse_decimal(text: str) -> Decimal:
+    """A FIX float/Qty/Price value as :class:`Decimal`; raises :class:`FixError`."""
+    if not text or not re.fullmatch(r"-?(\d+\.?\d*|\.\d+)", text):
+        raise FixError(f"not a decimal: {text!r}")
+    try:
+        return Decimal(text)
+    except InvalidOperation as exc:  # pragma: no cover - the regex already guards
+        raise FixError(f"not a decimal: {text!r}") from exc
+
+
+def format_value(value: object) -> str:
+    """The wire text of a Python value: bool → Y/N, Decimal → plain, others → str."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "Y" if value else "N"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal | float):
+        return format_decimal(value)
+    if isinstance(value, dt.datetime):
+        return format_utc_timestamp(value.timestamp())
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return str(value)

@@ -1,0 +1,58 @@
+"""Every Text(58) the session engine writes, in one place.
+
+Where QuickFIX's acceptance suite (shared/conformance) expects exact words, the
+function returns those words and names the scenario.
+"""
+
+from __future__ import annotations
+
+#: SessionRejectReason(373) → Text(58), QuickFIX's wording (scenarios 14a-14i, 2k, 2o, 2q, 11c).
+REJECT_TEXTS: dict[int, str] = {
+    0: "Invalid tag number",
+    1: "Required tag missing",
+    2: "Tag not defined for this message type",
+    3: "Undefined Tag",
+    4: "Tag specified without a value",
+    5: "Value is incorrect (out of range) for this tag",
+    6: "Incorrect data format for value",
+    7: "Decryption problem",
+    8: "Signature problem",
+    9: "CompID problem",
+    10: "SendingTime accuracy problem",
+    11: "Invalid MsgType",
+    13: "Tag appears more than once",
+    14: "Tag specified out of required order",
+    15: "Repeating group fields out of order",
+    16: "Incorrect NumInGroup count for repeating group",
+    17: "Non Data value includes field delimiter (SOH character)",
+}
+
+
+def reject_text(reason: int) -> str:
+    """Text(58) for a session Reject(3) with SessionRejectReason(373) ``reason``."""
+    return REJECT_TEXTS.get(reason, "Other")
+
+
+def seq_too_low(expected: int, received: int) -> str:
+    """Logout text when MsgSeqNum(34) is too low without PossDupFlag(43) (scenario 2c)."""
+    return f"MsgSeqNum too low, expecting {expected} but received {received}"
+
+
+def incorrect_begin_string() -> str:
+    """Logout text when BeginString(8) changes mid-session (scenario 2i)."""
+    return "Incorrect BeginString"
+
+
+def logon_timeout(seconds: float) -> str:
+    """Why an initiator gave up waiting for the Logon(A) answer."""
+    return f"no Logon answer within {seconds:g} s"
+
+
+def heartbeat_timeout(seconds: float) -> str:
+    """Why the engine gave up on a silent peer."""
+    return f"nothing received for {seconds:.1f} s, even after a TestRequest"
+
+
+def logout_timeout(seconds: float) -> str:
+    """Why the engine closed without the peer's Logout(5) answer."""
+    return f"no Logout answer within {seconds:g} s"
