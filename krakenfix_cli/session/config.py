@@ -57,8 +57,8 @@ class SessionConfig:
     logon_timeout: float = 10.0
     "Initiator: seconds to wait for the Logon(A) answer."
     deliver_duplicates: bool = False
-    "Hand PossDupFlag(43)=Y application messages below the expected MsgSeqNum(34) up as replays\n    (MessageReceived with poss_dup=True); the application dedupes by ExecID(17). QuickFIX drops them."
+    "Hand PossDupFlag(43)=Y app messages below the expected MsgSeqNum(34) up as replays (QuickFIX drops them)."
     resend_app_messages: bool = True
-    "Answer ResendRequest(2) with stored application messages (43=Y). False: gap-fill everything,\n    as Kraken asks clients to do (SPEC.md §5.2: never replay orders)."
+    "Answer ResendRequest(2) with stored app messages (43=Y); False gap-fills all (SPEC.md §5.2)."
     extra: dict[str, object] = field(default_factory=dict)
     "Free-form labels (profile name, ...) carried for the layers above."

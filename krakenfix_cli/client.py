@@ -1,0 +1,335 @@
+"""Client: connect, log on, send, await replies, log out — over the engine and the transport.
+
+This is the one high-level door every ops function and the REPL go through. It owns a
+Session (sans-IO engine), the socket (through transport.connection), and Kraken's Logon
+signature (kraken.auth, passed to the engine as a logon hook).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from krakenfix_cli.fix.message import Message
+from krakenfix_cli.fix.values import parse_utc_timestamp
+from krakenfix_cli.session.config import Role, SessionConfig
+from krakenfix_cli.session.engine import Session
+from krakenfix_cli.session.events import Disconnect, Event, LogonAccepted, LogonRefused, MessageReceived
+from krakenfix_cli.session.store import MemoryStore, MessageStore
+from krakenfix_cli.transport.clock import SYSTEM, Clock
+from krakenfix_cli.transport.connection import Connection
+from krakenfix_cli.transport.tls import client_context, describe_peer
+
+if TYPE_CHECKING:
+    from krakenfix_cli.kraken.auth import ApiSecret
+
+
+class ConnectFailed(Exception):
+    """TCP connect, TLS handshake or a time-out failed (exit 4)."""
+
+    def __init__(self, stage: str, detail: str) -> None:
+        self.stage = stage
+        self.detail = detail
+        super().__init__(f"{stage}: {detail}")
+
+
+class LogonRefusedError(Exception):
+    """The gateway refused the Logon(A) (exit 3); ``diagnosis`` names the part that failed."""
+
+    def __init__(self, reason: str, diagnosis: str, facts: LogonFacts | None = None) -> None:
+        self.reason = reason
+        self.diagnosis = diagnosis
+        self.facts = facts
+        super().__init__(f"{diagnosis}: {reason}" if reason else diagnosis)
+
+
+@dataclass
+class ClientSpec:
+    """Everything needed to reach one FIX session (resolved from flags, env, config, profile)."""
+
+    host: str
+    port: int
+    sender_comp_id: str
+    target_comp_id: str
+    tls: bool = True
+    insecure: bool = False
+    cafile: str | None = None
+    server_hostname: str | None = None
+    api_key: str | None = None
+    secret: ApiSecret | None = None
+    heartbeat: int = 30
+    cancel_on_disconnect: bool | None = None
+    reset_on_logon: bool = True
+    state_dir: Path | None = None
+    profile: str = ""
+    production: bool = False
+    derivatives: bool = False
+    market_data: bool = False
+
+
+@dataclass
+class LogonFacts:
+    """What `krakenfix logon` reports: timings, TLS, clock skew, agreed heartbeat."""
+
+    tcp_ms: float = 0.0
+    tls_ms: float = 0.0
+    tls_version: str = ""
+    tls_cipher: str = ""
+    peer_cert_subject: str = ""
+    logon_rtt_ms: float = 0.0
+    clock_skew_ms: float = 0.0
+    "Our clock minus the gateway's (its Logon SendingTime(52) corrected by half the round trip)."
+    heartbeat_interval: float = 0.0
+    reset: bool = False
+    seq_out: int = 0
+    seq_in: int = 0
+    logon: Message | None = None
+    extras: dict[str, str] = field(default_factory=dict)
+
+
+def diagnose(reason: str) -> str:
+    """Which part of the Logon failed, from the gateway's Logout(5) Text(58)."""
+    low = reason.lower()
+    if "nonce" in low:
+        return "nonce outside the window (check the local clock: NTP)"
+    if "signature" in low or "password" in low:
+        return "bad signature (wrong API secret for this key)"
+    if "api key" in low or "username" in low or "key" in low:
+        return "bad API key"
+    if "compid" in low or "sendercompid" in low or "targetcompid" in low:
+        return "CompID not recognised"
+    if "rollover" in low:
+        return "daily rollover in progress (retry in about 30 s)"
+    return "logon refused"
+
+
+SILENT_CLOSE = "silent close: IP not whitelisted, unknown CompID, or TLS required"
+
+
+class Client:
+    """One initiator session over TCP/TLS with Kraken authentication."""
+
+    def __init__(
+        self,
+        spec: ClientSpec,
+        config: SessionConfig,
+        store: MessageStore,
+        log: object | None = None,
+        clock: Clock = SYSTEM,
+    ) -> None:
+        self.spec = spec
+        self.clock = clock
+        self.session = Session(config, store, log)
+        self.inbound: asyncio.Queue[Event] = asyncio.Queue()
+        self._messages: asyncio.Queue[Message] = asyncio.Queue()
+        self._conn: Connection | None = None
+        self._task: asyncio.Task[str] | None = None
+        self._logon_waiter: asyncio.Future[Event] | None = None
+        self.facts = LogonFacts()
+        self.connection_id = ""
+        self.close_reason = ""
+
+    # -- construction -------------------------------------------------------------------------------
+    @classmethod
+    def from_spec(cls, spec: ClientSpec, clock: Clock = SYSTEM) -> Client:
+        """Build the engine config (with Kraken's Logon hook), the store and the log for ``spec``."""
+        logon_fields = None
+        if spec.api_key and spec.secret is not None and not spec.market_data:
+            logon_fields = _kraken_logon_hook(spec)
+        elif spec.cancel_on_disconnect is not None and not spec.market_data:
+            flag = "0" if spec.cancel_on_disconnect else "1"
+
+            def cod_only(seq: int, now: float) -> list[tuple[int, str]]:
+                return [(8674, flag)]
+
+            logon_fields = cod_only
+        config = SessionConfig(
+            role=Role.INITIATOR,
+            sender_comp_id=spec.sender_comp_id,
+            target_comp_id=spec.target_comp_id,
+            heartbeat_interval=spec.heartbeat,
+            reset_on_logon=spec.reset_on_logon,
+            logon_fields=logon_fields,
+            deliver_duplicates=True,
+            resend_app_messages=False,
+        )
+        store, log = _store_and_log(spec)
+        return cls(spec, config, store, log, clock)
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    async def connect(self, timeout: float = 10.0) -> LogonFacts:
+        """TCP (+TLS), then Logon(A); returns the facts or raises ConnectFailed/LogonRefusedError."""
+        spec = self.spec
+        mono = self.clock.monotonic
+        t0 = mono()
+        try:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(spec.host, spec.port), timeout)
+        except TimeoutError:
+            raise ConnectFailed("timeout", f"no TCP connection to {spec.host}:{spec.port} in {timeout:g} s") from None
+        except OSError as exc:
+            raise ConnectFailed("tcp", f"{spec.host}:{spec.port}: {exc.strerror or exc}") from None
+        t1 = mono()
+        self.facts.tcp_ms = (t1 - t0) * 1000
+        if spec.tls:
+            ctx = client_context(spec.insecure, spec.cafile)
+            try:
+                await asyncio.wait_for(
+                    writer.start_tls(ctx, server_hostname=spec.server_hostname or spec.host), timeout
+                )
+            except TimeoutError:
+                writer.close()
+                raise ConnectFailed("timeout", f"TLS handshake with {spec.host}:{spec.port} timed out") from None
+            except (ssl.SSLError, OSError) as exc:
+                writer.close()
+                raise ConnectFailed("tls", f"TLS handshake with {spec.host}:{spec.port} failed: {exc}") from None
+            sslobj = writer.get_extra_info("ssl_object")
+            self.facts.tls_version, self.facts.tls_cipher, self.facts.peer_cert_subject = describe_peer(sslobj)
+            self.facts.tls_ms = (mono() - t1) * 1000
+        loop = asyncio.get_running_loop()
+        self._logon_waiter = loop.create_future()
+        self._conn = Connection(self.session, reader, writer, self._on_event, self.clock)
+        sent_at = mono()
+        self._task = asyncio.create_task(self._conn.run())
+        try:
+            ev = await asyncio.wait_for(asyncio.shield(self._logon_waiter), timeout)
+        except TimeoutError:
+            await self.close()
+            raise ConnectFailed("timeout", f"no Logon answer from {spec.host}:{spec.port} in {timeout:g} s") from None
+        if isinstance(ev, LogonAccepted):
+            rtt = mono() - sent_at
+            self.facts.logon_rtt_ms = rtt * 1000
+            self.facts.logon = ev.message
+            self.facts.reset = ev.reset
+            self.facts.heartbeat_interval = self.session.heartbeat_interval
+            self.facts.seq_out = self.session.next_sender_seq
+            self.facts.seq_in = self.session.next_target_seq
+            with contextlib.suppress(Exception):
+                theirs = parse_utc_timestamp(ev.message.get(52) or "")
+                self.facts.clock_skew_ms = (self.clock.now() - rtt / 2 - theirs) * 1000
+            self.connection_id = f"{spec.sender_comp_id}>{spec.target_comp_id}@{ev.message.get(52) or ''}"
+            return self.facts
+        await self._wait_task()
+        if isinstance(ev, LogonRefused):
+            raise LogonRefusedError(ev.reason, diagnose(ev.reason), self.facts)
+        raise LogonRefusedError(self.close_reason or "connection closed", SILENT_CLOSE, self.facts)
+
+    def _on_event(self, ev: Event) -> None:
+        waiter = self._logon_waiter
+        if waiter is not None and not waiter.done() and isinstance(ev, LogonAccepted | LogonRefused | Disconnect):
+            waiter.set_result(ev)
+        if isinstance(ev, Disconnect):
+            self.close_reason = self.close_reason or ev.reason
+        if isinstance(ev, MessageReceived):
+            self._messages.put_nowait(ev.message)
+        self.inbound.put_nowait(ev)
+
+    async def _wait_task(self) -> None:
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                reason = await asyncio.wait_for(asyncio.shield(self._task), 5.0)
+                self.close_reason = self.close_reason or reason
+
+    @property
+    def is_logged_on(self) -> bool:
+        """True while the session is logged on."""
+        return self.session.is_logged_on and self._conn is not None and not self._conn.closed
+
+    @property
+    def closed(self) -> bool:
+        """True once the connection is gone."""
+        return self._conn is None or self._conn.closed
+
+    async def wait_closed(self) -> str:
+        """Until the connection ends; returns why."""
+        if self._task is not None:
+            reason = await asyncio.shield(self._task)
+            self.close_reason = self.close_reason or reason
+        return self.close_reason
+
+    # -- traffic ------------------------------------------------------------------------------------
+    async def send(self, msg: Message) -> int:
+        """Send an application message; returns its MsgSeqNum(34)."""
+        if self._conn is None:
+            raise ConnectFailed("tcp", "not connected")
+        return self._conn.send(msg)
+
+    async def next_message(self, timeout: float | None = None) -> Message | None:
+        """The next inbound application message (or Reject), or None on time-out/close."""
+        try:
+            if timeout is None:
+                return await self._messages.get()
+            return await asyncio.wait_for(self._messages.get(), timeout)
+        except TimeoutError:
+            return None
+
+    async def request_resend(self, begin: int, end: int = 0) -> None:
+        """ResendRequest(2) for [begin, end]; replays arrive as PossDup messages."""
+        if self._conn is None:
+            raise ConnectFailed("tcp", "not connected")
+        self._conn.request_resend(begin, end)
+
+    async def logout(self, timeout: float = 5.0, text: str = "") -> None:
+        """Orderly Logout(5); waits for the answer (or the time-out) and the close."""
+        if self._conn is None or self._conn.closed:
+            return
+        self._conn.logout(text)
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._task), timeout)
+        await self.close()
+
+    async def close(self) -> None:
+        """Drop the connection now (no Logout if one was not exchanged)."""
+        if self._conn is not None and not self._conn.closed:
+            self._conn.abort("closed by the client")
+        await self._wait_task()
+        store = self.session.store
+        with contextlib.suppress(Exception):
+            store.close()
+        log = self.session.log
+        if log is not None:
+            with contextlib.suppress(Exception):
+                log.close()  # type: ignore[attr-defined]
+
+    def drop(self) -> None:
+        """Abort the socket without Logout(5) (tests: a dead line)."""
+        if self._conn is not None:
+            self._conn.abort("dropped")
+
+
+def _kraken_logon_hook(spec: ClientSpec):  # type: ignore[no-untyped-def]
+    """Kraken's Logon(A) auth fields (553/554/5025, 8674) signed over the exact 34/49/56/553 sent."""
+    from krakenfix_cli.kraken.auth import NonceSource, logon_auth_fields
+
+    nonces = NonceSource()
+    api_key = spec.api_key or ""
+    secret = spec.secret
+    assert secret is not None
+
+    def hook(seq: int, now: float) -> list[tuple[int, str]]:
+        nonce = nonces.next(int(now * 1000))
+        return list(
+            logon_auth_fields(
+                api_key, secret, spec.sender_comp_id, spec.target_comp_id, seq, nonce,
+                cancel_on_disconnect=spec.cancel_on_disconnect,
+            )
+        )
+
+    return hook
+
+
+def _store_and_log(spec: ClientSpec) -> tuple[MessageStore, object | None]:
+    """A FileStore and message log under the state dir, or memory when none is given."""
+    if spec.state_dir is None:
+        return MemoryStore(), None
+    from krakenfix_cli.session.filestore import FileStore, session_dir
+    from krakenfix_cli.session.msglog import MessageLog
+
+    key = spec.profile or f"{spec.host}-{spec.port}"
+    store = FileStore(session_dir(spec.state_dir, spec.sender_comp_id, spec.target_comp_id, key))
+    log = MessageLog(spec.state_dir / "logs", spec.sender_comp_id, spec.target_comp_id)
+    return store, log
