@@ -194,6 +194,7 @@ class Client:
         self._conn = Connection(self.session, reader, writer, self._on_event, self.clock)
         sent_at = mono()
         self._task = asyncio.create_task(self._conn.run())
+        self._task.add_done_callback(self._on_closed)
         try:
             ev = await asyncio.wait_for(asyncio.shield(self._logon_waiter), timeout)
         except TimeoutError:
@@ -225,6 +226,16 @@ class Client:
             self.close_reason = self.close_reason or ev.reason
         if isinstance(ev, MessageReceived):
             self._messages.put_nowait(ev.message)
+        self.inbound.put_nowait(ev)
+
+    def _on_closed(self, task: asyncio.Task[str]) -> None:
+        """The socket is gone: wake a pending logon and tell subscribers."""
+        reason = "" if task.cancelled() or task.exception() else task.result()
+        self.close_reason = self.close_reason or reason or "connection closed"
+        waiter = self._logon_waiter
+        ev = Disconnect(self.close_reason)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(ev)
         self.inbound.put_nowait(ev)
 
     async def _wait_task(self) -> None:
