@@ -1,0 +1,47 @@
+"""Interop with QuickFIX (PyPI quickfix-tls), software no one here wrote.
+
+QuickFIX's acceptor binds every interface, so it only ever runs inside a private network
+namespace (``unshare -n``) whose sole interface is loopback.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+
+
+def _can_unshare() -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True)
+    return probe.returncode == 0
+
+
+needs_namespace = pytest.mark.skipif(not _can_unshare(), reason="unshare -n is not permitted here")
+pytest.importorskip("quickfix")
+
+
+@needs_namespace
+@pytest.mark.parametrize("tls", [False, True], ids=["tcp", "tls"])
+def test_our_client_against_a_quickfix_acceptor(tls: bool, tmp_path: Path) -> None:
+    out = tmp_path / "result.json"
+    harness = HERE / "qf_acceptor_harness.py"
+    cmd = f"ip link set lo up && {sys.executable} {harness} --port 5501 --out {out}" + (" --tls" if tls else "")
+    proc = subprocess.run(["unshare", "-n", "sh", "-c", cmd], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(out.read_text())
+    assert result["acks"] == [f"ORD{i}" for i in range(5)]
+    assert result["cancel_exec_type"] == "4"
+    assert result["our_gap_detected"] and result["gap_replays"][:2] == ["ORD4", "CXL0"]
+    assert result["skip_ack"] == "SKIPPED" and result["qf_resend_requests"] >= 1
+    assert result["reset_ack"] == "RESET1" and result["qf_sequence_resets"] >= 1
+    assert result["closed"]
+    if tls:
+        assert result["tls_version"] in ("TLSv1.2", "TLSv1.3")
