@@ -341,6 +341,8 @@ def _store_and_log(spec: ClientSpec) -> tuple[MessageStore, object | None]:
     from krakenfix_cli.session.msglog import MessageLog
 
     key = spec.profile or f"{spec.host}-{spec.port}"
-    store = FileStore(session_dir(spec.state_dir, spec.sender_comp_id, spec.target_comp_id, key))
+    # sync_target=False: the inbound number is written on every message but not fsynced; a
+    # kill -9 keeps it (page cache), a power cut only costs PossDup replays (deduped by ExecID).
+    store = FileStore(session_dir(spec.state_dir, spec.sender_comp_id, spec.target_comp_id, key), sync_target=False)
     log = MessageLog(spec.state_dir / "logs", spec.sender_comp_id, spec.target_comp_id)
     return store, log

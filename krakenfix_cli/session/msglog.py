@@ -1,0 +1,131 @@
+"""Per-session message and event log in QuickFIX's file-log layout, always redacted.
+
+Same file names and line shape as QuickFIX's ``FileLog``, so ``krakenfix decode``,
+``tail --file`` and other FIX tools read our logs and theirs alike::
+
+    <dir>/FIX.4.4-<SENDER>-<TARGET>.messages.current.log   20261125-14:34:25.817908000 : 8=FIX.4.4^A...
+    <dir>/FIX.4.4-<SENDER>-<TARGET>.event.current.log      20261125-14:34:25.817942000 : Created session
+
+The timestamp has nine fractional digits: checked against quickfix-tls 1.16's ``FileLog``
+(``UtcTimeStampConvertor::convert(now, 9)``), which writes microseconds padded with ``000``.
+Every frame goes through ``fix.redact.redact_frame`` first: Password(554) and RawData(96)
+never reach the disk. ``now`` is passed in (POSIX seconds); this module reads no clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import BinaryIO
+
+from krakenfix_cli.fix.redact import redact_frame
+
+TIMESTAMP_DIGITS = 9
+
+
+def format_log_timestamp(now: float) -> str:
+    """``YYYYMMDD-HH:MM:SS.fffffffff`` (UTC) as QuickFIX's FileLog writes it."""
+    micros = round(now * 1_000_000)
+    secs, us = divmod(micros, 1_000_000)
+    stamp = dt.datetime.fromtimestamp(secs, dt.UTC).strftime("%Y%m%d-%H:%M:%S")
+    return f"{stamp}.{us:06d}" + "0" * (TIMESTAMP_DIGITS - 6)
+
+
+def log_file_prefix(sender: str, target: str, begin_string: str = "FIX.4.4", qualifier: str = "") -> str:
+    """``FIX.4.4-SENDER-TARGET`` (``-QUALIFIER`` when given), QuickFIX's session id in file names."""
+    prefix = f"{begin_string}-{sender}-{target}"
+    return f"{prefix}-{qualifier}" if qualifier else prefix
+
+
+class MessageLog:
+    """Appends inbound/outbound frames and session events to the two QuickFIX log files.
+
+    Lines are flushed as written so ``tail -f`` sees them and a crash loses none that
+    were written; ``sync=True`` also fsyncs each line (off by default: the store, not the
+    log, is what recovery depends on).
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        sender: str,
+        target: str,
+        *,
+        begin_string: str = "FIX.4.4",
+        qualifier: str = "",
+        sync: bool = False,
+    ) -> None:
+        self.directory = Path(directory)
+        self.sync = sync
+        prefix = log_file_prefix(sender, target, begin_string, qualifier)
+        self.messages_path = self.directory / f"{prefix}.messages.current.log"
+        self.event_path = self.directory / f"{prefix}.event.current.log"
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._messages: BinaryIO | None = self._open(self.messages_path)
+        self._events: BinaryIO | None = self._open(self.event_path)
+
+    @staticmethod
+    def _open(path: Path) -> BinaryIO:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return os.fdopen(fd, "ab")
+
+    def _write(self, stream: BinaryIO | None, line: bytes) -> None:
+        if stream is None:
+            raise ValueError("message log is closed")
+        stream.write(line)
+        stream.flush()
+        if self.sync:
+            os.fsync(stream.fileno())
+
+    def incoming(self, frame: bytes, now: float) -> None:
+        """Log a frame received from the counterparty (redacted)."""
+        self._write(self._messages, self._line(redact_frame(frame), now))
+
+    def outgoing(self, frame: bytes, now: float) -> None:
+        """Log a frame we sent (redacted)."""
+        self._write(self._messages, self._line(redact_frame(frame), now))
+
+    def event(self, text: str, now: float) -> None:
+        """Log a session event; newlines become spaces so one event stays one line."""
+        clean = text.replace("\r", " ").replace("\n", " ")
+        self._write(self._events, self._line(clean.encode("utf-8"), now))
+
+    @staticmethod
+    def _line(payload: bytes, now: float) -> bytes:
+        return format_log_timestamp(now).encode("ascii") + b" : " + payload + b"\n"
+
+    def close(self) -> None:
+        """Close both files; safe to call twice."""
+        for name in ("_messages", "_events"):
+            stream = getattr(self, name)
+            if stream is not None:
+                stream.close()
+                setattr(self, name, None)
+
+    def __enter__(self) -> MessageLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class NullLog(MessageLog):
+    """A MessageLog that writes nothing (simulator default, engine tests)."""
+
+    def __init__(self) -> None:  # no files
+        self.sync = False
+        self._messages = None
+        self._events = None
+
+    def incoming(self, frame: bytes, now: float) -> None:
+        return None
+
+    def outgoing(self, frame: bytes, now: float) -> None:
+        return None
+
+    def event(self, text: str, now: float) -> None:
+        return None
+
+    def close(self) -> None:
+        return None

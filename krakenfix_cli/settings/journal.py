@@ -1,0 +1,355 @@
+"""The order journal: which connection placed which ClOrdID, and the last ClOrdID handed out.
+
+Kraken's OrderCancelRequest(F) only reaches orders placed on the same FIX session, and
+"after any reconnect" counts as another one (kraken-fix/SPEC.md §6.5, §10.4). So
+``cancel`` must know which connection (SenderCompID, TargetCompID, logon time) placed an
+order before it sends an F that Kraken would refuse with a BusinessMessageReject(j).
+
+``<state dir>/orders.jsonl``: append-only JSON lines, one event each (``placed`` or
+``update``); the latest state of an order is the fold of its events. Every line is one
+``os.write`` on an ``O_APPEND`` descriptor, so two krakenfix processes appending at once
+interleave whole lines. A torn last line (a crash mid-write) is skipped on read and
+newline-terminated on the next open, so it cannot swallow the next record.
+
+``<state dir>/clordid.json``: the last ClOrdID per kind (Spot number, Derivatives UUID),
+read-modified-written under ``flock`` so IDs keep increasing across runs and processes
+(SPEC §10.6).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from krakenfix_cli.fix.values import format_utc_timestamp
+from krakenfix_cli.kraken.clordid import (
+    clordid_order_key,
+    is_increasing_number_clordid,
+    is_valid_derivatives_clordid,
+    next_clordid,
+)
+
+try:  # POSIX only
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
+
+JOURNAL_FILE = "orders.jsonl"
+CLORDID_FILE = "clordid.json"
+CLORDID_LOCK = "clordid.lock"
+FORMAT_VERSION = 1
+
+#: OrdStatus(39) → the state name the journal records.
+ORD_STATUS_STATES: dict[str, str] = {
+    "0": "new",
+    "1": "partially-filled",
+    "2": "filled",
+    "3": "done-for-day",
+    "4": "canceled",
+    "5": "replaced",
+    "6": "pending-cancel",
+    "7": "stopped",
+    "8": "rejected",
+    "9": "suspended",
+    "A": "pending-new",
+    "C": "expired",
+    "E": "pending-replace",
+}
+TERMINAL_STATES = frozenset({"filled", "canceled", "rejected", "expired", "done-for-day"})
+
+
+def state_from_ord_status(code: str) -> str:
+    """The journal's name for an OrdStatus(39) value (unknown codes kept as ``status-<x>``)."""
+    return ORD_STATUS_STATES.get(code, f"status-{code}")
+
+
+@dataclass(frozen=True)
+class SessionRef:
+    """One FIX connection: the CompIDs plus the logon time that tells reconnects apart."""
+
+    sender: str
+    target: str
+    connection_id: str
+    "UTC logon time, ``YYYYMMDD-HH:MM:SS.sss``; a reconnect is a new connection."
+
+    @classmethod
+    def from_logon(cls, sender: str, target: str, logon_time: float) -> SessionRef:
+        """The connection that logged on at ``logon_time`` (POSIX seconds)."""
+        return cls(sender, target, format_utc_timestamp(logon_time))
+
+    def describe(self) -> str:
+        """``SENDER→TARGET logged on at <time>`` for messages to the user."""
+        return f"{self.sender}→{self.target} logged on at {self.connection_id}"
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    """An order's latest known state, folded from its journal lines."""
+
+    clordid: str
+    "The ClOrdID(11) the order was placed with (the journal key)."
+    latest_clordid: str
+    "The ClOrdID to use as OrigClOrdID(41) now (changes after an amend)."
+    session: SessionRef
+    state: str
+    placed: float
+    updated: float
+    symbol: str | None = None
+    side: str | None = None
+    order_id: str | None = None
+    profile: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """Not filled, canceled, rejected or expired (as far as the journal saw)."""
+        return self.state not in TERMINAL_STATES
+
+
+class OrderJournal:
+    """Append-only order journal and ClOrdID watermark for one state dir."""
+
+    def __init__(self, state_dir: str | os.PathLike[str], *, sync: bool = True) -> None:
+        self.state_dir = Path(state_dir)
+        self.sync = sync
+        self.path = self.state_dir / JOURNAL_FILE
+        self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._repair_tail()
+
+    # -- writing ----------------------------------------------------------------------------------
+    def _repair_tail(self) -> None:
+        try:
+            with self.path.open("rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                if fh.tell() == 0:
+                    return
+                fh.seek(-1, os.SEEK_END)
+                last = fh.read(1)
+        except FileNotFoundError:
+            return
+        if last != b"\n":
+            self._append_raw(b"\n", sync=False)
+
+    def _append_raw(self, data: bytes, *, sync: bool) -> None:
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            n = os.write(fd, data)  # one write: concurrent appenders interleave whole lines
+            if n != len(data):  # pragma: no cover - regular files do not short-write
+                raise OSError(f"short write to {self.path}")
+            if sync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _append(self, record: dict[str, Any], *, sync: bool) -> None:
+        line = json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n"
+        self._append_raw(line.encode("utf-8"), sync=sync)
+
+    def record_placed(
+        self,
+        clordid: str,
+        session: SessionRef,
+        now: float,
+        *,
+        symbol: str | None = None,
+        side: str | None = None,
+        order_id: str | None = None,
+        state: str = "pending-new",
+        profile: str | None = None,
+    ) -> None:
+        """Note that ``session`` sent a NewOrderSingle(D) with ``clordid`` (durable when sync)."""
+        self._append(
+            {
+                "v": FORMAT_VERSION,
+                "ev": "placed",
+                "t": now,
+                "clordid": clordid,
+                "sender": session.sender,
+                "target": session.target,
+                "conn": session.connection_id,
+                "symbol": symbol,
+                "side": side,
+                "order_id": order_id,
+                "state": state,
+                "profile": profile,
+            },
+            sync=self.sync,
+        )
+
+    def record_update(
+        self,
+        clordid: str,
+        now: float,
+        *,
+        order_id: str | None = None,
+        state: str | None = None,
+        new_clordid: str | None = None,
+    ) -> None:
+        """Note what an ExecutionReport(8) said about the order known by ``clordid``.
+
+        Not fsynced: the state can always be re-learned from the gateway's reports, and a
+        mass cancel writes thousands of these.
+        """
+        record: dict[str, Any] = {"v": FORMAT_VERSION, "ev": "update", "t": now, "clordid": clordid}
+        if order_id is not None:
+            record["order_id"] = order_id
+        if state is not None:
+            record["state"] = state
+        if new_clordid is not None:
+            record["new_clordid"] = new_clordid
+        self._append(record, sync=False)
+
+    # -- reading ----------------------------------------------------------------------------------
+    def _lines(self) -> Iterator[dict[str, Any]]:
+        try:
+            fh = self.path.open("rb")
+        except FileNotFoundError:
+            return
+        with fh:
+            for raw in fh:
+                try:
+                    record = json.loads(raw)
+                except ValueError:
+                    continue  # torn or foreign line
+                if isinstance(record, dict) and isinstance(record.get("clordid"), str):
+                    yield record
+
+    def orders(self) -> dict[str, OrderRecord]:
+        """Every journalled order by its original ClOrdID, folded to its latest state."""
+        orders: dict[str, OrderRecord] = {}
+        alias: dict[str, str] = {}  # any ClOrdID the order has carried -> original ClOrdID
+        for r in self._lines():
+            cid = r["clordid"]
+            t = float(r.get("t", 0.0))
+            if r.get("ev") == "placed":
+                session = SessionRef(str(r.get("sender", "")), str(r.get("target", "")), str(r.get("conn", "")))
+                orders[cid] = OrderRecord(
+                    clordid=cid,
+                    latest_clordid=cid,
+                    session=session,
+                    state=str(r.get("state") or "pending-new"),
+                    placed=t,
+                    updated=t,
+                    symbol=r.get("symbol"),
+                    side=r.get("side"),
+                    order_id=r.get("order_id"),
+                    profile=r.get("profile"),
+                )
+                alias[cid] = cid
+                continue
+            key = alias.get(cid)
+            if key is None or key not in orders:
+                continue
+            rec = orders[key]
+            new_cid = r.get("new_clordid")
+            rec = replace(
+                rec,
+                updated=t,
+                state=str(r.get("state", rec.state)),
+                order_id=r.get("order_id", rec.order_id),
+                latest_clordid=new_cid if isinstance(new_cid, str) else rec.latest_clordid,
+            )
+            if isinstance(new_cid, str):
+                alias[new_cid] = key
+            orders[key] = rec
+        return orders
+
+    def find(self, *, clordid: str | None = None, order_id: str | None = None) -> OrderRecord | None:
+        """The order with this OrderID(37), or that carried this ClOrdID (original or later)."""
+        for rec in self.orders().values():
+            if order_id is not None and rec.order_id == order_id:
+                return rec
+            if clordid is not None and clordid in (rec.clordid, rec.latest_clordid):
+                return rec
+        if clordid is not None:  # an intermediate ClOrdID of an order amended twice
+            for r in self._lines():
+                if r.get("new_clordid") == clordid:
+                    return self.find(clordid=r["clordid"])
+        return None
+
+    def open_orders(self, session: SessionRef | None = None) -> list[OrderRecord]:
+        """Orders not known to be finished, optionally only those ``session`` placed."""
+        return [rec for rec in self.orders().values() if rec.is_open and (session is None or rec.session == session)]
+
+    @staticmethod
+    def cancel_scope_problem(record: OrderRecord, current: SessionRef) -> str | None:
+        """Why OrderCancelRequest(F) from ``current`` cannot reach ``record``; None if it can."""
+        if record.session == current:
+            return None
+        symbol = record.symbol or "<symbol>"
+        return (
+            f"order {record.clordid} was placed by {record.session.describe()}, not this connection "
+            f"({current.describe()}); Kraken's OrderCancelRequest(F) only cancels orders of the same FIX "
+            f"session, so use `krakenfix mass-cancel --symbol {symbol}` (530=1, every order on that "
+            "symbol) or cancel it through REST/WebSocket"
+        )
+
+    # -- ClOrdID watermark ------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _clordid_lock(self) -> Iterator[None]:
+        fd = os.open(self.state_dir / CLORDID_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the flock
+
+    def _read_watermarks(self) -> dict[str, str]:
+        try:
+            data = json.loads((self.state_dir / CLORDID_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+
+    def _write_watermarks(self, marks: dict[str, str]) -> None:
+        path = self.state_dir / CLORDID_FILE
+        tmp = path.with_name(f"{CLORDID_FILE}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, json.dumps(marks, sort_keys=True).encode("utf-8"))
+            if self.sync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+
+    @staticmethod
+    def _kind(derivatives: bool) -> str:
+        return "derivatives" if derivatives else "spot"
+
+    def last_clordid(self, *, derivatives: bool = False) -> str | None:
+        """The last ClOrdID handed out or remembered for this kind of session."""
+        return self._read_watermarks().get(self._kind(derivatives))
+
+    def next_clordid(self, now: float, *, derivatives: bool = False) -> str:
+        """A new ClOrdID above every earlier one from this state dir, in any process."""
+        with self._clordid_lock():
+            marks = self._read_watermarks()
+            kind = self._kind(derivatives)
+            value = next_clordid(now, marks.get(kind), derivatives=derivatives)
+            marks[kind] = value
+            self._write_watermarks(marks)
+            return value
+
+    def remember_clordid(self, clordid: str, *, derivatives: bool = False) -> None:
+        """Raise the watermark to a ClOrdID the user chose, so generated ones stay above it."""
+        shape_ok = is_valid_derivatives_clordid if derivatives else is_increasing_number_clordid
+        if not shape_ok(clordid):
+            return  # another format cannot move this kind's watermark
+        key = clordid_order_key(clordid)
+        assert key is not None
+        with self._clordid_lock():
+            marks = self._read_watermarks()
+            kind = self._kind(derivatives)
+            current = marks.get(kind)
+            current_key = clordid_order_key(current) if current else None
+            if current_key is None or key > current_key:
+                marks[kind] = clordid
+                self._write_watermarks(marks)

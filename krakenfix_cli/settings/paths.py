@@ -1,0 +1,80 @@
+"""Where krakenfix keeps its config, state (stores, logs, order journal) and REPL history.
+
+Defaults come from platformdirs; ``--state-dir`` overrides the state dir, and the
+``KRAKENFIX_STATE_DIR`` / ``KRAKENFIX_CONFIG_DIR`` environment variables override both
+defaults (tests point them at a tmp dir so nothing touches the real home).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import platformdirs
+
+from krakenfix_cli.session.filestore import session_dir as _session_dir
+
+APP_NAME = "krakenfix"
+ENV_STATE_DIR = "KRAKENFIX_STATE_DIR"
+ENV_CONFIG_DIR = "KRAKENFIX_CONFIG_DIR"
+CONFIG_FILE_NAME = "config.toml"
+SECRETS_FILE_NAME = "secrets.toml"
+
+
+def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if env is None else env
+
+
+def config_dir(env: Mapping[str, str] | None = None) -> Path:
+    """``$KRAKENFIX_CONFIG_DIR`` or the platform's user config dir for krakenfix."""
+    override = _env(env).get(ENV_CONFIG_DIR)
+    if override:
+        return Path(override).expanduser()
+    return platformdirs.user_config_path(APP_NAME, appauthor=False)
+
+
+def state_dir(override: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Path:
+    """``--state-dir``, else ``$KRAKENFIX_STATE_DIR``, else the platform's user state dir."""
+    if override is not None and str(override):
+        return Path(override).expanduser()
+    from_env = _env(env).get(ENV_STATE_DIR)
+    if from_env:
+        return Path(from_env).expanduser()
+    return platformdirs.user_state_path(APP_NAME, appauthor=False)
+
+
+def config_file(env: Mapping[str, str] | None = None) -> Path:
+    """The TOML user config."""
+    return config_dir(env) / CONFIG_FILE_NAME
+
+
+def secrets_file(env: Mapping[str, str] | None = None) -> Path:
+    """The optional 0600 file mapping API keys to secrets."""
+    return config_dir(env) / SECRETS_FILE_NAME
+
+
+def history_file(state: Path) -> Path:
+    """The REPL's (redacted) command history, kept with the other state."""
+    return state / "history"
+
+
+def session_dir(state: Path, sender: str, target: str, profile: str) -> Path:
+    """One session's store directory (sequence numbers and sent frames)."""
+    return _session_dir(state, sender, target, profile)
+
+
+def log_dir(state: Path) -> Path:
+    """Where the QuickFIX-layout message logs go."""
+    return state / "logs"
+
+
+def journal_file(state: Path) -> Path:
+    """The order journal (JSON lines)."""
+    return state / "orders.jsonl"
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) readable by the owner only; return it."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path

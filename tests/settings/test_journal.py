@@ -1,0 +1,144 @@
+"""Order journal: who placed which ClOrdID, latest state, and ClOrdIDs that keep increasing."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from pathlib import Path
+
+from krakenfix_cli.kraken.clordid import clordid_order_key, is_valid_derivatives_clordid
+from krakenfix_cli.settings.journal import (
+    OrderJournal,
+    SessionRef,
+    state_from_ord_status,
+)
+
+T = 1_700_000_000.0
+CONN1 = SessionRef.from_logon("KFXCLIENT", "KRAKEN-TRD", T)
+CONN2 = SessionRef.from_logon("KFXCLIENT", "KRAKEN-TRD", T + 3600)
+
+
+def test_placed_order_is_found_by_clordid_with_its_session(tmp_path: Path) -> None:
+    j = OrderJournal(tmp_path)
+    j.record_placed("1700000000000001", CONN1, T, symbol="BTC/USD", side="1", profile="sim")
+    rec = j.find(clordid="1700000000000001")
+    assert rec is not None
+    assert (rec.session, rec.symbol, rec.state, rec.profile) == (CONN1, "BTC/USD", "pending-new", "sim")
+    assert rec.session.connection_id == "20231114-22:13:20.000"
+
+
+def test_updates_fold_into_the_latest_state_and_order_id(tmp_path: Path) -> None:
+    j = OrderJournal(tmp_path)
+    j.record_placed("1", CONN1, T)
+    j.record_update("1", T + 1, order_id="OABC-123", state=state_from_ord_status("0"))
+    j.record_update("1", T + 2, state=state_from_ord_status("1"))
+    rec = j.find(order_id="OABC-123")
+    assert rec is not None and (rec.state, rec.order_id, rec.updated) == ("partially-filled", "OABC-123", T + 2)
+    assert rec.is_open
+
+
+def test_amends_move_the_latest_clordid_and_keep_the_order(tmp_path: Path) -> None:
+    j = OrderJournal(tmp_path)
+    j.record_placed("1", CONN1, T)
+    j.record_update("1", T + 1, new_clordid="2")
+    j.record_update("2", T + 2, new_clordid="3")
+    j.record_update("3", T + 3, state="canceled")
+    rec = j.find(clordid="2")
+    assert rec is not None and (rec.clordid, rec.latest_clordid, rec.state) == ("1", "3", "canceled")
+    assert not rec.is_open
+    assert j.open_orders() == []
+
+
+def test_open_orders_filter_by_connection(tmp_path: Path) -> None:
+    j = OrderJournal(tmp_path)
+    j.record_placed("1", CONN1, T)
+    j.record_placed("2", CONN2, T + 3600)
+    j.record_placed("3", CONN2, T + 3601)
+    j.record_update("3", T + 3602, state="filled")
+    assert [r.clordid for r in j.open_orders(CONN2)] == ["2"]
+    assert [r.clordid for r in j.open_orders()] == ["1", "2"]
+
+
+def test_cancel_from_another_connection_explains_mass_cancel(tmp_path: Path) -> None:
+    j = OrderJournal(tmp_path)
+    j.record_placed("1", CONN1, T, symbol="BTC/USD")
+    rec = j.find(clordid="1")
+    assert rec is not None
+    assert j.cancel_scope_problem(rec, CONN1) is None
+    problem = j.cancel_scope_problem(rec, CONN2)
+    assert problem is not None
+    assert "mass-cancel --symbol BTC/USD" in problem and "20231114-22:13:20.000" in problem
+
+
+def test_torn_last_line_is_skipped_and_does_not_swallow_the_next_record(tmp_path: Path) -> None:
+    j = OrderJournal(tmp_path)
+    j.record_placed("1", CONN1, T)
+    with j.path.open("ab") as fh:
+        fh.write(b'{"v":1,"ev":"placed","clordid":"2","sen')  # a crash mid-write
+    j2 = OrderJournal(tmp_path)
+    j2.record_placed("3", CONN1, T)
+    assert sorted(j2.orders()) == ["1", "3"]
+
+
+def test_journal_lines_are_json_for_jq(tmp_path: Path) -> None:
+    j = OrderJournal(tmp_path, sync=False)
+    j.record_placed("1", CONN1, T, symbol="BTC/USD")
+    j.record_update("1", T, state="new")
+    lines = [json.loads(line) for line in j.path.read_text().splitlines()]
+    assert [r["ev"] for r in lines] == ["placed", "update"]
+    assert j.path.stat().st_mode & 0o077 == 0
+
+
+def _append_many(args: tuple[str, int]) -> None:
+    state, worker = args
+    j = OrderJournal(state, sync=False)
+    conn = SessionRef.from_logon(f"W{worker}", "KRAKEN-TRD", T)
+    for i in range(200):
+        j.record_placed(f"{worker}{i:04d}", conn, T, symbol="BTC/USD" * 20)
+
+
+def test_two_processes_appending_at_once_keep_every_line_whole(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(2) as pool:
+        pool.map(_append_many, [(str(tmp_path), 1), (str(tmp_path), 2)])
+    j = OrderJournal(tmp_path)
+    assert len(j.orders()) == 400
+    assert all(json.loads(line) for line in j.path.read_text().splitlines())
+
+
+def test_clordids_increase_across_journal_instances(tmp_path: Path) -> None:
+    first = OrderJournal(tmp_path).next_clordid(T)
+    second = OrderJournal(tmp_path).next_clordid(T - 60)  # clock stepped back between runs
+    assert int(second) == int(first) + 1
+    assert OrderJournal(tmp_path).last_clordid() == second
+
+
+def test_derivatives_watermark_is_separate_and_a_uuid(tmp_path: Path) -> None:
+    j = OrderJournal(tmp_path)
+    spot = j.next_clordid(T)
+    drv = j.next_clordid(T, derivatives=True)
+    assert is_valid_derivatives_clordid(drv)
+    assert j.last_clordid() == spot and j.last_clordid(derivatives=True) == drv
+    drv2 = OrderJournal(tmp_path).next_clordid(T - 5, derivatives=True)
+    assert clordid_order_key(drv2) > clordid_order_key(drv)  # type: ignore[operator]
+
+
+def test_user_chosen_clordid_raises_the_watermark(tmp_path: Path) -> None:
+    j = OrderJournal(tmp_path)
+    j.remember_clordid("999999999999999999")
+    assert j.last_clordid() == "999999999999999999"
+    j.remember_clordid("5")  # lower: ignored
+    j.remember_clordid("0189c0b2-1a2b-4c3d-8e4f-0016d3cca427")  # a UUID cannot move the Spot mark
+    assert j.last_clordid() == "999999999999999999"
+
+
+def _allocate(state: str) -> list[str]:
+    j = OrderJournal(state, sync=False)
+    return [j.next_clordid(T) for _ in range(100)]
+
+
+def test_two_processes_allocating_clordids_never_collide(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(2) as pool:
+        a, b = pool.map(_allocate, [str(tmp_path), str(tmp_path)])
+    assert len(set(a) | set(b)) == 200
