@@ -132,6 +132,13 @@ class Client:
         self.facts = LogonFacts()
         self.connection_id = ""
         self.close_reason = ""
+        self._checkpoint_path: Path | None = None
+        self._checkpoint = 0
+        directory = _session_directory(spec)
+        if directory is not None:
+            self._checkpoint_path = directory / "processed"
+            with contextlib.suppress(OSError, ValueError):
+                self._checkpoint = int(self._checkpoint_path.read_text().strip() or 0)
 
     # -- construction -------------------------------------------------------------------------------
     @classmethod
@@ -212,11 +219,39 @@ class Client:
                 theirs = parse_utc_timestamp(ev.message.get(52) or "")
                 self.facts.clock_skew_ms = (self.clock.now() - rtt / 2 - theirs) * 1000
             self.connection_id = f"{spec.sender_comp_id}>{spec.target_comp_id}@{ev.message.get(52) or ''}"
+            await self._replay_unprocessed(ev.reset)
             return self.facts
         await self._wait_task()
         if isinstance(ev, LogonRefused):
             raise LogonRefusedError(ev.reason, diagnose(ev.reason), self.facts)
         raise LogonRefusedError(self.close_reason or "connection closed", SILENT_CLOSE, self.facts)
+
+    async def _replay_unprocessed(self, reset: bool) -> None:
+        """After a crash, ask again for what arrived but was never marked processed.
+
+        The engine records the inbound MsgSeqNum(34) as soon as a message is parsed, before
+        the application has acted on it; a kill -9 in between would lose that message. The
+        application's own checkpoint (:meth:`processed`) closes the gap: everything after it
+        is requested again and arrives as PossDup, to be deduplicated by ExecID(17).
+        """
+        if reset:
+            self._write_checkpoint(0)
+            return
+        expected = self.session.next_target_seq
+        if 0 < self._checkpoint + 1 < expected:
+            await self.request_resend(self._checkpoint + 1, 0)
+
+    def processed(self, msg: Message) -> None:
+        """The application is done with ``msg``: checkpoint its MsgSeqNum(34) (with a state dir)."""
+        seq = msg.get_int(34)
+        if seq is not None and seq > self._checkpoint:
+            self._write_checkpoint(seq)
+
+    def _write_checkpoint(self, seq: int) -> None:
+        self._checkpoint = seq
+        if self._checkpoint_path is not None:
+            with contextlib.suppress(OSError):
+                self._checkpoint_path.write_text(str(seq))
 
     def _on_event(self, ev: Event) -> None:
         waiter = self._logon_waiter
@@ -333,16 +368,26 @@ def _kraken_logon_hook(spec: ClientSpec):  # type: ignore[no-untyped-def]
     return hook
 
 
-def _store_and_log(spec: ClientSpec) -> tuple[MessageStore, object | None]:
-    """A FileStore and message log under the state dir, or memory when none is given."""
+def _session_directory(spec: ClientSpec) -> Path | None:
+    """Where this session's store and checkpoint live (None without a state dir)."""
     if spec.state_dir is None:
-        return MemoryStore(), None
-    from krakenfix_cli.session.filestore import FileStore, session_dir
-    from krakenfix_cli.session.msglog import MessageLog
+        return None
+    from krakenfix_cli.session.filestore import session_dir
 
     key = spec.profile or f"{spec.host}-{spec.port}"
+    return session_dir(spec.state_dir, spec.sender_comp_id, spec.target_comp_id, key)
+
+
+def _store_and_log(spec: ClientSpec) -> tuple[MessageStore, object | None]:
+    """A FileStore and message log under the state dir, or memory when none is given."""
+    directory = _session_directory(spec)
+    if spec.state_dir is None or directory is None:
+        return MemoryStore(), None
+    from krakenfix_cli.session.filestore import FileStore
+    from krakenfix_cli.session.msglog import MessageLog
+
     # sync_target=False: the inbound number is written on every message but not fsynced; a
     # kill -9 keeps it (page cache), a power cut only costs PossDup replays (deduped by ExecID).
-    store = FileStore(session_dir(spec.state_dir, spec.sender_comp_id, spec.target_comp_id, key), sync_target=False)
+    store = FileStore(directory, sync_target=False)
     log = MessageLog(spec.state_dir / "logs", spec.sender_comp_id, spec.target_comp_id)
     return store, log
