@@ -18,6 +18,14 @@ Two policies for a frame whose BodyLength is wrong:
   whole extent is dropped;
 * ``recover=True`` (``decode``, ``tail --file``): good messages inside that extent are
   kept, so one corrupt length never hides the messages behind it.
+
+Speed: ``frames()`` and iteration run a loop specialised for the common case (a
+well-formed frame, optionally after a QuickFIX log prefix) over a ``bytes`` snapshot of
+up to 1 MiB of the buffer; anything unusual (garbage, a short buffer, a wrong length or
+checksum) is handed, one step at a time, to ``next_frame()``, which holds every rule.
+The fast loop only accepts what ``next_frame()`` would accept, so results are identical.
+On a 1,000,000-ExecutionReport QuickFIX log this took framing with both checks from
+about 220k to the rate ``bench/codec.py`` prints ("frame+verify").
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Iterator
+from typing import cast
 
 from krakenfix_cli.fix.errors import FrameProblem, FramingError
 
@@ -33,6 +42,20 @@ _TRAILER = b"\x0110="
 #: BodyLength above this is treated as corrupt instead of waiting for that many bytes.
 MAX_BODY_LENGTH = 1 << 20
 _QUIET_GARBAGE = re.compile(rb"[\s]*(\d{8}-\d{2}:\d{2}:\d{2}(\.\d+)?\s*:\s*)?[\s]*")
+#: What the end of a feed may hold of a log line before its frame starts.
+_PARTIAL_PREFIX = re.compile(rb"[\d\-:. \t\r]*(?:8(?:=(?:F(?:I(?:X)?)?)?)?)?")
+#: The fast loop's view of a frame's start: a quiet prefix (same grammar as _QUIET_GARBAGE,
+#: which cannot contain "="), so group 1 is the first "8=FIX"; then BeginString, whose
+#: SOH lies within 32 bytes of the start, and BodyLength's 1-8 digits, as next_frame checks.
+_HEAD = re.compile(
+    rb"[\s]*(?:\d{8}-\d{2}:\d{2}:\d{2}(?:\.\d+)?\s*:\s*)?[\s]*(8=FIX[^\x01]{0,26}\x019=)(\d{1,8})\x0135="
+)
+#: How much of the buffer the fast loop copies into one ``bytes`` snapshot.
+_WINDOW = 1 << 20
+#: ``<SOH>10=NNN<SOH>`` for every valid CheckSum → (CheckSum, byte sum of ``10=NNN<SOH>``).
+_TRAILERS: dict[bytes, tuple[int, int]] = {
+    b"\x0110=%03d\x01" % c: (c, sum(b"10=%03d\x01" % c)) for c in range(256)
+}
 
 
 class Framer:
@@ -66,20 +89,63 @@ class Framer:
         """Bytes held that are not yet part of a returned frame."""
         return len(self._buf) - self._pos
 
+    @property
+    def offset(self) -> int:
+        """Stream offset (bytes fed since creation) just after the last frame or refusal returned."""
+        return self._base + self._pos
+
     def __iter__(self) -> Iterator[bytes | FramingError]:
-        while True:
-            item = self.next_frame()
-            if item is None:
-                return
-            yield item
+        return self._run(True)
 
     def frames(self) -> Iterator[bytes]:
         """Only the good frames (refusals are dropped): the fast path for big logs."""
+        return cast("Iterator[bytes]", self._run(False))
+
+    def _run(self, errors: bool) -> Iterator[bytes | FramingError]:
+        """Frames (and refusals when ``errors``) until more input is needed.
+
+        Positions are kept as stream offsets, so ``feed()`` or ``next_frame()`` calls made
+        between two items (which compact the buffer or move the read position) are safe:
+        the snapshot is only used while the read position lies inside it.
+        """
+        data = b""
+        base = 0  # stream offset of data[0]
+        head = _HEAD.match
+        trailers = _TRAILERS.get
+        adler = zlib.adler32
         while True:
+            i = self._base + self._pos - base
+            if i < 0 or i >= len(data):
+                pos = self._pos
+                data = bytes(self._buf[pos : pos + _WINDOW])
+                if not data:
+                    return
+                base = self._base + pos
+                i = 0
+            # The common case, inline: [quiet prefix] 8=FIX..<SOH>9=N<SOH>35=...<SOH>10=NNN<SOH>
+            m = head(data, i)
+            if m is not None:
+                d0, d1 = m.span(2)
+                body_end = d1 + 1 + int(data[d0:d1])
+                trailer = trailers(data[body_end - 1 : body_end + 7])
+                if trailer is not None and body_end - d1 <= MAX_BODY_LENGTH + 1:
+                    start = m.start(1)
+                    frame = data[start : body_end + 7]
+                    if len(frame) <= 515 and frame.isascii():
+                        # 515 ASCII bytes sum below Adler-32's modulus: one call is exact.
+                        total = (adler(frame) & 0xFFFF) - 1
+                    else:
+                        total = _byte_sum(frame)
+                    if (total - trailer[1]) & 255 == trailer[0]:
+                        if start != i:
+                            self.skipped += start - i
+                        self._pos = base + body_end + 7 - self._base
+                        yield frame
+                        continue
             item = self.next_frame()
             if item is None:
                 return
-            if type(item) is bytes:
+            if errors or type(item) is bytes:
                 yield item
 
     def close(self) -> FramingError | None:
@@ -111,6 +177,11 @@ class Framer:
         start = buf.find(_START, pos)
         if start < 0:
             keep = max(pos, n - 4)
+            # Hold back a log prefix cut by the end of this feed ("\n20240513-09:3"), so
+            # it is not reported as garbage before the rest of its line arrives.
+            line = buf.rfind(b"\n", pos, n) + 1 or pos
+            if n - line <= 48 and _PARTIAL_PREFIX.fullmatch(buf, line, n):
+                keep = min(keep, line)
             if keep > pos:
                 self._pos = keep
                 junk = bytes(buf[pos:keep])
@@ -182,6 +253,17 @@ class Framer:
 def _show(data: bytes, limit: int = 60) -> str:
     text = data.decode("latin-1").replace("\x01", "|")
     return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _byte_sum(data: bytes) -> int:
+    """Exact sum of the bytes, 256 at a time through Adler-32 (see :func:`checksum`)."""
+    view = memoryview(data)
+    total = 0
+    adler = zlib.adler32
+    for i in range(0, len(data), 256):
+        total += (adler(view[i : i + 256]) & 0xFFFF) - 1
+    view.release()
+    return total
 
 
 def checksum(data: bytes | bytearray, start: int = 0, end: int | None = None) -> int:
