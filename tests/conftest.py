@@ -1,4 +1,4 @@
-"""Shared pytest setup: make tests/support importable."""
+"""Shared pytest setup: make ``tests/support`` importable as plain modules (``from run import run_cli``)."""
 
 from __future__ import annotations
 

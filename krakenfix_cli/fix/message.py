@@ -248,12 +248,13 @@ def _fast_split(raw: bytes, text: str) -> tuple[_Layout | None, list[str]]:
 
 
 def _parse_tag(t: str) -> int:
-    if not t.isdigit() or not t.isascii() or len(t) > 18:
+    # Zero and negative numbers parse (as QuickFIX's parser does) so that validation can
+    # answer them with SessionRejectReason(373)=0 "Invalid tag number" (scenario 14a);
+    # anything that is not an integer at all makes the message garbled.
+    digits = t[1:] if t.startswith("-") else t
+    if not digits.isdigit() or not digits.isascii() or len(digits) > 18:
         raise MessageError(f"tag {t!r} is not a number")
-    n = int(t)
-    if n <= 0:
-        raise MessageError(f"tag {t!r} is not a positive number", n)
-    return n
+    return int(t)
 
 
 def _parse_fields_slow(text: str) -> tuple[Field, ...]:

@@ -14,7 +14,7 @@ Public API::
 from __future__ import annotations
 
 import importlib
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from krakenfix_cli.render.env import Env
@@ -31,7 +31,7 @@ __all__ = ["Direction", "Env", "MessageWriter", "Mode", "Names", "default_dictio
 Direction = str | None
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     """``--output`` modes; the values are what users type."""
 
     PRETTY = "pretty"
@@ -52,11 +52,20 @@ _DICTIONARY: Any = None
 
 
 def default_dictionary() -> Any:
-    """The FIX 4.4 + Kraken dictionary (loaded on first use, then cached)."""
+    """The FIX 4.4 + Kraken dictionary (loaded on first use, then cached).
+
+    Falls back to plain FIX 4.4 only while ``kraken/dictionary.py`` is absent (a partial
+    checkout); names and enums of standard fields are the same there.
+    """
     global _DICTIONARY
     if _DICTIONARY is None:
-        module = importlib.import_module("krakenfix_cli.kraken.dictionary")
-        _DICTIONARY = module.kraken()
+        try:
+            module = importlib.import_module("krakenfix_cli.kraken.dictionary")
+            _DICTIONARY = module.kraken()
+        except ModuleNotFoundError as exc:
+            if exc.name != "krakenfix_cli.kraken.dictionary":
+                raise
+            _DICTIONARY = importlib.import_module("krakenfix_cli.fix.dictionary").fix44()
     return _DICTIONARY
 
 

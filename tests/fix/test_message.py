@@ -99,7 +99,6 @@ def test_length_prefixed_data_may_hold_soh() -> None:
         "35=D\x0111=A",  # last field not terminated
         "35=D\x01oops\x01",  # no '='
         "35=D\x01x1=A\x01",  # tag not a number
-        "35=D\x010=A\x01",  # tag zero
         "35=D\x01=A\x01",  # empty tag
         "35=D=5\x01X\x0111=A\x01",  # delimiters look balanced but a field has no '='
         "35=D\x01\u0661=A\x01",  # non-ASCII digit
@@ -128,3 +127,9 @@ def test_layout_cache_stays_bounded() -> None:
     assert len(message_mod._WIRE_LAYOUTS) <= message_mod._MAX_LAYOUTS
     assert len(message_mod._LAYOUTS) <= message_mod._MAX_LAYOUTS
     assert decode(encode_fields([(35, "0"), (17, "x")])).get(17) == "x"
+
+
+@pytest.mark.parametrize(("text", "tag"), [("35=0\x010=HI\x01", 0), ("35=0\x01-1=HI\x01", -1)])
+def test_zero_and_negative_tags_parse_for_validation_to_reject(text: str, tag: int) -> None:
+    """QuickFIX parses them and rejects with 373=0 (scenario 14a); a garbled tag stays an error."""
+    assert parse_fields(text)[1] == (tag, "HI")

@@ -1,0 +1,1 @@
+complete --command krakenfix --no-files --arguments "(env _KRAKENFIX_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) krakenfix)" --condition "env _KRAKENFIX_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) krakenfix"

@@ -1,0 +1,201 @@
+"""The ``krakenfix`` Typer app, and ``main()``: the one place that catches exceptions broadly.
+
+Adding a subcommand is a one-line change. Write ``krakenfix_cli/cli/<name>.py`` with::
+
+    def register(app: typer.Typer) -> None:
+        app.command("mass-cancel", help="...")(mass_cancel)   # or app.add_typer(...)
+
+(or, shorter, a module-level Typer command function named ``command``; it is
+registered under the module name with ``_`` → ``-``), then add ``"<name>"`` to
+:data:`COMMANDS` below. ``--help`` imports every command module, so keep their top level
+cheap: typer, ``cli.options``, ``cli.exit``, ``cli.errors`` only; import ops, render,
+client, rich, asyncio, ... inside the command function.
+``tests/cli/test_help_startup.py`` fails when ``--help`` imports rich, prompt_toolkit or
+asyncio. Register a new exception type with ``cli.errors.register_error`` (by dotted
+name from the command module, which costs no import).
+
+Errors: a known exception (``cli/errors.py``) becomes one line
+``krakenfix: error: <what>; <what to do>`` on stderr and its exit status; Ctrl-C exits
+130; anything else prints one line asking for a bug report with the path of a debug log
+holding the traceback. ``--debug`` (or ``KRAKENFIX_DEBUG=1``) lets the traceback through.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Annotated, NoReturn
+
+import typer
+
+from krakenfix_cli import __version__
+from krakenfix_cli.cli.exit import EXIT_TABLE, ExitStatus
+from krakenfix_cli.cli.options import get_env, set_env
+from krakenfix_cli.render.env import Env
+
+#: Subcommand modules under ``krakenfix_cli/cli/``, in ``--help`` order.
+COMMANDS: tuple[str, ...] = (
+    "decode",
+)
+
+PROG = "krakenfix"
+
+_EPILOG = "\b\nExit status:\n" + "\n".join(f"  {int(s):>3}  {text}" for s, text in EXIT_TABLE)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"{PROG} {__version__}")
+        raise typer.Exit(0)
+
+
+def _root(
+    ctx: typer.Context,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and internal detail.")] = False,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """Kraken FIX 4.4 from the terminal: log on, trade, cancel, tail, replay, decode.
+
+    Bare `krakenfix` on a terminal starts the REPL.
+    """
+    env = Env.from_system(debug=debug)
+    set_env(env)
+    if ctx.invoked_subcommand is not None:
+        return
+    group = ctx.command
+    repl = group.get_command(ctx, "repl") if isinstance(group, typer.core.TyperGroup) else None
+    if repl is not None and env.stdin_isatty and env.stdout_isatty:
+        ctx.invoke(repl)
+        return
+    typer.echo(ctx.get_help())
+    raise typer.Exit(0)
+
+
+def build_app() -> typer.Typer:
+    """The app with every module of :data:`COMMANDS` registered."""
+    app = typer.Typer(
+        name=PROG,
+        pretty_exceptions_enable=False,
+        no_args_is_help=False,
+        add_completion=True,
+        rich_markup_mode=None,  # plain Click help: rich is not imported for --help
+        context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+        epilog=_EPILOG,
+        invoke_without_command=True,
+    )
+    app.callback()(_root)
+    for name in COMMANDS:
+        module = importlib.import_module(f"krakenfix_cli.cli.{name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(app)
+        else:
+            app.command(name.replace("_", "-"))(module.command)
+    return app
+
+
+def _debug_requested(args: list[str]) -> bool:
+    head = args[: args.index("--")] if "--" in args else args
+    return "--debug" in head or os.environ.get("KRAKENFIX_DEBUG", "") not in ("", "0")
+
+
+def _state_dir() -> str:
+    explicit = os.environ.get("KRAKENFIX_STATE_DIR")
+    if explicit:
+        return explicit
+    import platformdirs
+
+    return platformdirs.user_state_dir(PROG)
+
+
+def _write_debug_log(exc: BaseException) -> str:
+    """The traceback, in a file under the state dir (or the temp dir); returns its path."""
+    import tempfile
+    import traceback
+
+    text = "".join(traceback.format_exception(exc))
+    text = f"{PROG} {__version__}, Python {sys.version.split()[0]}\nargv: {sys.argv[1:]!r}\n\n{text}"
+    for base in (os.path.join(_state_dir(), "debug"), tempfile.gettempdir()):
+        try:
+            os.makedirs(base, exist_ok=True)
+            path = os.path.join(base, f"crash-{os.getpid()}.log")
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            return path
+        except OSError:
+            continue
+    return "(could not be written)"
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI on ``argv`` and return the exit status (never raises, unless --debug)."""
+    from krakenfix_cli.cli.errors import describe
+    from krakenfix_cli.render.console import write_error
+
+    args = sys.argv[1:] if argv is None else list(argv)
+    debug = _debug_requested(args)
+    try:
+        command = typer.main.get_command(build_app())
+        rv = command.main(args=args, prog_name=PROG, standalone_mode=False)
+        return rv if isinstance(rv, int) else ExitStatus.OK
+    except SystemExit as stop:
+        code = stop.code
+        if code is None:
+            return ExitStatus.OK
+        if isinstance(code, int):
+            return code
+        print(code, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return ExitStatus.INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (``| head``): not an error. Silence the flush at exit.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return ExitStatus.OK
+    except Exception as exc:
+        if debug:
+            raise
+        env = _env_for_errors()
+        usage = _click_error(exc)
+        if usage is not None:
+            status, line = usage
+            write_error(env, line)
+            return status
+        known = describe(exc)
+        if known is not None:
+            status, line = known
+            write_error(env, line)
+            return status
+        path = _write_debug_log(exc)
+        write_error(env, f"internal error ({type(exc).__name__}); this is a bug, please report it "
+                         f"with the debug log {path}")
+        return ExitStatus.INTERNAL_ERROR
+
+
+def _click_error(exc: BaseException) -> tuple[int, str] | None:
+    """Click's usage errors and aborts, as one line (Click's own form is three)."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if "Abort" in names:
+        return ExitStatus.INTERRUPTED, "aborted"
+    if "ClickException" not in names:
+        return None
+    message = str(exc.format_message()).rstrip(".")  # type: ignore[attr-defined]
+    code = int(getattr(exc, "exit_code", ExitStatus.USAGE))
+    ctx = getattr(exc, "ctx", None)
+    path = getattr(ctx, "command_path", PROG) or PROG
+    return code, f"{message}; see `{path} --help`"
+
+
+def _env_for_errors() -> Env:
+    return get_env()
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """The ``krakenfix`` console script."""
+    sys.exit(run(argv))

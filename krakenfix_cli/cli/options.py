@@ -1,0 +1,77 @@
+"""Shared option types, so every command spells ``--profile``, ``--output``, ... the same way.
+
+Use them as parameter annotations::
+
+    def send(profile: Profile = None, output: Output = Mode.PRETTY, yes: Yes = False) -> None: ...
+
+Only cheap imports here (typer, pathlib, render.Mode): this module is imported by
+``--help``. ``get_env()`` returns the :class:`Env` the app callback built.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from krakenfix_cli.render import Mode
+from krakenfix_cli.render.env import Env
+
+CONNECTION = "Connection"
+OUTPUT = "Output"
+
+Profile = Annotated[str | None, typer.Option(
+    "--profile", "-p", envvar="KRAKENFIX_PROFILE", show_default=False, rich_help_panel=CONNECTION,
+    help="Profile from the config file or built in: sim, uat-spot, uat-derivatives, prod-spot, "
+         "prod-derivatives (each with a -md market-data twin).")]
+Host = Annotated[str | None, typer.Option(
+    "--host", show_default=False, rich_help_panel=CONNECTION, help="Gateway host (overrides the profile).")]
+Port = Annotated[int | None, typer.Option(
+    "--port", min=1, max=65535, show_default=False, rich_help_panel=CONNECTION,
+    help="Gateway TCP port (overrides the profile).")]
+Tls = Annotated[bool | None, typer.Option(
+    "--tls/--no-tls", show_default=False, rich_help_panel=CONNECTION,
+    help="Use TLS (the profile decides when not given).")]
+Insecure = Annotated[bool, typer.Option(
+    "--insecure", rich_help_panel=CONNECTION,
+    help="Skip TLS certificate verification (UAT profiles only).")]
+SenderCompId = Annotated[str | None, typer.Option(
+    "--sender-comp-id", show_default=False, rich_help_panel=CONNECTION, help="SenderCompID(49).")]
+TargetCompId = Annotated[str | None, typer.Option(
+    "--target-comp-id", show_default=False, rich_help_panel=CONNECTION, help="TargetCompID(56).")]
+ApiKey = Annotated[str | None, typer.Option(
+    "--api-key", envvar="KRAKENFIX_API_KEY", show_default=False, rich_help_panel=CONNECTION,
+    help="API key (the secret comes only from KRAKENFIX_API_SECRET, the keyring or a 0600 config file).")]
+StateDir = Annotated[Path | None, typer.Option(
+    "--state-dir", envvar="KRAKENFIX_STATE_DIR", show_default=False, file_okay=False,
+    help="Where sequence numbers, sent messages, the order journal and message logs live.")]
+Timeout = Annotated[float, typer.Option(
+    "--timeout", min=0.0, rich_help_panel=CONNECTION, help="Seconds to wait for the gateway.")]
+Sim = Annotated[bool, typer.Option(
+    "--sim", rich_help_panel=CONNECTION,
+    help="Start an embedded simulator on a free loopback port and point the command at it.")]
+Output = Annotated[Mode, typer.Option(
+    "--output", "-o", metavar="[pretty|compact|raw|json]", case_sensitive=False, rich_help_panel=OUTPUT,
+    help="pretty: a panel per message; compact: one line per message; raw: tag=value|...; "
+         "json: one object per line.")]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the message that would be sent; send nothing.")]
+
+DEFAULT_TIMEOUT = 10.0
+
+_ENV: Env | None = None
+
+
+def set_env(env: Env) -> None:
+    """Record the process Env (called once by the app callback)."""
+    global _ENV
+    _ENV = env
+
+
+def get_env() -> Env:
+    """The Env built at start-up (or one built now from the real streams)."""
+    global _ENV
+    if _ENV is None:
+        _ENV = Env.from_system()
+    return _ENV

@@ -1,0 +1,1 @@
+"""Generated FIX data files (fix44.json) and their generator."""
