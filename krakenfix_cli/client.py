@@ -69,6 +69,8 @@ class ClientSpec:
     production: bool = False
     derivatives: bool = False
     market_data: bool = False
+    checkpoint: bool = False
+    "The app marks messages processed (Client.processed); a resumed logon asks again for what follows."
 
 
 @dataclass
@@ -192,7 +194,8 @@ class Client:
                 raise ConnectFailed("timeout", f"TLS handshake with {spec.host}:{spec.port} timed out") from None
             except (ssl.SSLError, OSError) as exc:
                 writer.close()
-                raise ConnectFailed("tls", f"TLS handshake with {spec.host}:{spec.port} failed: {exc}") from None
+                why = getattr(exc, "reason", None) or getattr(exc, "verify_message", None) or str(exc) or repr(exc)
+                raise ConnectFailed("tls", f"TLS handshake with {spec.host}:{spec.port} failed: {why}") from None
             sslobj = writer.get_extra_info("ssl_object")
             self.facts.tls_version, self.facts.tls_cipher, self.facts.peer_cert_subject = describe_peer(sslobj)
             self.facts.tls_ms = (mono() - t1) * 1000
@@ -234,6 +237,8 @@ class Client:
         application's own checkpoint (:meth:`processed`) closes the gap: everything after it
         is requested again and arrives as PossDup, to be deduplicated by ExecID(17).
         """
+        if not self.spec.checkpoint:
+            return
         if reset:
             self._write_checkpoint(0)
             return

@@ -36,7 +36,15 @@ from krakenfix_cli.render.env import Env
 
 #: Subcommand modules under ``krakenfix_cli/cli/``, in ``--help`` order.
 COMMANDS: tuple[str, ...] = (
+    "logon",
+    "send",
+    "cancel",
+    "mass_cancel",
+    "replay",
+    "tail",
+    "repl",
     "decode",
+    "sim",
 )
 
 PROG = "krakenfix"

@@ -20,7 +20,11 @@ def redact_fields(fields: Iterable[Field]) -> list[Field]:
 
 
 def redact_frame(frame: bytes) -> bytes:
-    """A wire frame with secret values masked (for logs); 9/10 are left as they were."""
+    """A wire frame with secret values masked, re-framed so BodyLength(9)/CheckSum(10) stay right.
+
+    Used for the message log and the session store: a logged or stored Logon(A) must
+    still decode (``krakenfix decode``, ``tail --file``) and must never hold Password(554).
+    """
     if b"\x01554=" not in frame and b"\x0196=" not in frame and b"\x01925=" not in frame:
         return frame
     from krakenfix_cli.fix.errors import MessageError
@@ -31,7 +35,11 @@ def redact_frame(frame: bytes) -> bytes:
     except MessageError:
         fields = None
     if fields is not None:
-        return "".join(f"{t}={v}\x01" for t, v in redact_fields(fields)).encode("latin-1")
+        from krakenfix_cli.fix.encode import encode_fields
+
+        kept = [f for f in redact_fields(fields) if f[0] not in (8, 9, 10)]
+        begin = next((v for t, v in fields if t == 8), "FIX.4.4")
+        return encode_fields(kept, begin)
     out = []
     for part in frame.split(b"\x01"):
         tag, eq, _ = part.partition(b"=")

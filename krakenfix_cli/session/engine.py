@@ -30,6 +30,7 @@ from krakenfix_cli.fix.encode import encode_fields
 from krakenfix_cli.fix.errors import FixError, FramingError
 from krakenfix_cli.fix.framing import Framer
 from krakenfix_cli.fix.message import Field, Message, decode
+from krakenfix_cli.fix.redact import redact_frame
 from krakenfix_cli.fix.tags import ADMIN_MSG_TYPES, HEADER_TAGS
 from krakenfix_cli.fix.values import format_utc_timestamp, parse_utc_timestamp
 from krakenfix_cli.session import texts
@@ -297,7 +298,9 @@ class Session:
         extra = [f for f in fields if f[0] in HEADER_TAGS and f[0] not in _OWN_HEADER]
         body = [f for f in fields if f[0] not in HEADER_TAGS and f[0] != 10]
         frame = encode_fields(self._header(mtype, seq, now, extra) + body, self.config.begin_string)
-        self.store.save(seq, frame)
+        # Store, then send. A Logon(A)'s Password(554) never reaches the disk: admin messages
+        # are gap-filled on resend, so the stored copy only needs its MsgSeqNum(34) and type.
+        self.store.save(seq, redact_frame(frame) if mtype == "A" else frame)
         self._emit(frame, now)
         return seq
 

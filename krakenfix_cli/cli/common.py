@@ -1,0 +1,313 @@
+"""What the trading commands (logon, send, cancel, mass-cancel, replay, tail) share in cli/.
+
+Settings → ``ClientSpec``; the order-journal adapter ops use; the production banner and
+the confirmation rule for commands that change orders (STYLE.md rule 11: no TTY and no
+``--yes`` → refuse with exit 2, never proceed); running a coroutine with Ctrl-C turned
+into a graceful stop where a command wants one; the Reporter that keeps ``--output json``
+pure JSON lines. Imported only inside command functions (it pulls in asyncio and ops).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from krakenfix_cli.cli.errors import CliError, register_error
+from krakenfix_cli.cli.exit import ExitStatus
+from krakenfix_cli.client import ClientSpec, ConnectFailed, LogonRefusedError
+from krakenfix_cli.fix.message import Message
+from krakenfix_cli.ops.outcomes import ConnRef, KnownOrder
+from krakenfix_cli.render import MessageWriter, Mode
+from krakenfix_cli.render.console import TerminalReporter
+from krakenfix_cli.render.env import Env
+from krakenfix_cli.settings.config import ConfigError, ConnectionFlags, ConnectionSpec, resolve
+from krakenfix_cli.settings.credentials import CredentialsError, missing_secret_message
+from krakenfix_cli.settings.journal import OrderJournal, SessionRef, state_from_ord_status
+
+T = TypeVar("T")
+
+
+def _connect_failed(exc: BaseException) -> str:
+    assert isinstance(exc, ConnectFailed)
+    todo = {
+        "tcp": "check --host/--port and that the gateway (or `krakenfix sim`) is running, or try --sim",
+        "tls": "check --tls/--no-tls against the port, or --insecure for a self-signed UAT certificate",
+    }.get(exc.stage, "check the network, or raise --timeout")
+    what = {"tcp": "cannot connect", "tls": "TLS handshake failed", "timeout": "timed out"}.get(exc.stage, exc.stage)
+    return f"{what}: {exc.detail}; {todo}"
+
+
+def _logon_refused(exc: BaseException) -> str:
+    assert isinstance(exc, LogonRefusedError)
+    from krakenfix_cli.ops.logon import advice_for
+
+    said = f" (gateway said: {exc.reason})" if exc.reason and exc.reason not in exc.diagnosis else ""
+    return f"logon refused: {exc.diagnosis}{said}; {advice_for(exc.diagnosis)}"
+
+
+register_error(ConnectFailed, ExitStatus.CONNECT_FAILED, _connect_failed)
+register_error(LogonRefusedError, ExitStatus.LOGON_REFUSED, _logon_refused)
+register_error(ConfigError, ExitStatus.USAGE)
+register_error(CredentialsError, ExitStatus.USAGE)
+register_error("krakenfix_cli.kraken.profiles.UnknownProfileError", ExitStatus.USAGE)
+register_error("krakenfix_cli.kraken.builders.OrderArgumentError", ExitStatus.USAGE,
+               lambda e: f"{e}; see `krakenfix send --help`" if ";" not in str(e) else str(e))
+
+
+# -- settings → ClientSpec ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Target:
+    """A resolved connection: the ClientSpec, the settings it came from, and ``--sim``."""
+
+    spec: ClientSpec
+    settings: ConnectionSpec | None
+    embedded_sim: bool
+
+    @property
+    def production(self) -> bool:
+        return self.spec.production and not self.embedded_sim
+
+    @property
+    def state_dir(self) -> Path:
+        assert self.spec.state_dir is not None
+        return self.spec.state_dir
+
+    def describe(self) -> str:
+        if self.embedded_sim:
+            return "an embedded simulator (--sim)"
+        s = self.spec
+        return f"profile {s.profile} ({s.host}:{s.port}, {s.sender_comp_id}→{s.target_comp_id})"
+
+
+def client_spec(conn: ConnectionSpec) -> ClientSpec:
+    """The client's view of resolved settings."""
+    return ClientSpec(
+        host=conn.host,
+        port=conn.port,
+        sender_comp_id=conn.sender,
+        target_comp_id=conn.target,
+        tls=conn.tls,
+        insecure=conn.insecure,
+        api_key=conn.api_key,
+        secret=conn.secret,
+        heartbeat=conn.heartbeat,
+        cancel_on_disconnect=conn.cancel_on_disconnect,
+        state_dir=conn.state_dir,
+        profile=conn.profile,
+        production=conn.production,
+        derivatives=conn.derivatives,
+        market_data=conn.market_data,
+    )
+
+
+def resolve_target(flags: ConnectionFlags, *, sim: bool, need_credentials: bool = True) -> Target:
+    """Flags > env > config > profile → a Target; ``--sim`` needs no profile or credentials."""
+    if sim:
+        from krakenfix_cli.settings import paths
+
+        try:
+            conn = resolve(flags, keyring=None)
+            spec = client_spec(conn)
+        except (ConfigError, CredentialsError, KeyError):
+            conn = None
+            spec = ClientSpec(host="127.0.0.1", port=1, sender_comp_id="KFXDEMO", target_comp_id="KRAKEN-TRD",
+                              tls=False, state_dir=paths.state_dir(flags.state_dir))
+        return Target(spec, conn, True)
+    conn = resolve(flags)
+    if need_credentials and conn.needs_credentials and (conn.api_key is None or conn.secret is None):
+        from krakenfix_cli.settings import paths
+
+        raise CliError(missing_secret_message(conn.api_key, paths.secrets_file()),
+                       "or use --sim for a local simulator")
+    return Target(client_spec(conn), conn, False)
+
+
+# -- the order journal, for ops -------------------------------------------------------------------
+class JournalLedger:
+    """``ops.outcomes.Ledger`` over ``settings.journal.OrderJournal``."""
+
+    def __init__(self, journal: OrderJournal, profile: str | None = None) -> None:
+        self.journal = journal
+        self.profile = profile
+
+    def next_clordid(self, now: float, *, derivatives: bool = False) -> str:
+        return self.journal.next_clordid(now, derivatives=derivatives)
+
+    def remember_clordid(self, clordid: str, *, derivatives: bool = False) -> None:
+        self.journal.remember_clordid(clordid, derivatives=derivatives)
+
+    def placed(self, clordid: str, conn: ConnRef, now: float, *, symbol: str | None, side: str | None) -> None:
+        ref = SessionRef(conn.sender, conn.target, conn.connection_id)
+        self.journal.record_placed(clordid, ref, now, symbol=symbol, side=side, profile=self.profile)
+
+    def updated(self, clordid: str, now: float, *, order_id: str | None = None, ord_status: str | None = None,
+                new_clordid: str | None = None) -> None:
+        state = state_from_ord_status(ord_status) if ord_status else None
+        self.journal.record_update(clordid, now, order_id=order_id, state=state, new_clordid=new_clordid)
+
+    def find(self, *, clordid: str | None = None, order_id: str | None = None) -> KnownOrder | None:
+        rec = self.journal.find(clordid=clordid, order_id=order_id)
+        return None if rec is None else _known(rec)
+
+    def open_orders(self) -> list[KnownOrder]:
+        return [_known(r) for r in self.journal.open_orders()]
+
+
+def _known(rec: Any) -> KnownOrder:
+    s = rec.session
+    return KnownOrder(
+        clordid=rec.clordid,
+        latest_clordid=rec.latest_clordid,
+        placed_by=ConnRef(s.sender, s.target, s.connection_id),
+        state=rec.state,
+        symbol=rec.symbol,
+        side=rec.side,
+        order_id=rec.order_id,
+    )
+
+
+def ledger_for(target: Target) -> JournalLedger:
+    """The order journal under the target's state dir."""
+    return JournalLedger(OrderJournal(target.state_dir), target.spec.profile or None)
+
+
+# -- output ---------------------------------------------------------------------------------------
+class CommandReporter(TerminalReporter):
+    """TerminalReporter whose tables and notes stay JSON lines under ``--output json``."""
+
+    def __init__(self, env: Env, writer: MessageWriter, mode: Mode) -> None:
+        super().__init__(env, writer)
+        self.mode = mode
+
+    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        if self.mode is Mode.JSON:
+            emit_json(self.env, {"table": title, "columns": list(columns), "rows": [list(r) for r in rows]})
+            return
+        if self.mode in (Mode.COMPACT, Mode.RAW):
+            self.writer.flush()
+            out = self.env.stdout
+            out.write(f"# {title}\n")
+            widths = [len(c) for c in columns]
+            for r in rows:
+                widths = [max(w, len(v)) for w, v in zip(widths, r, strict=False)]
+            out.write("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=False)).rstrip() + "\n")
+            for r in rows:
+                out.write("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=False)).rstrip() + "\n")
+            out.flush()
+            return
+        super().table(title, columns, rows)
+
+
+def make_reporter(env: Env, output: Mode) -> CommandReporter:
+    """Messages to stdout in ``output`` mode; notes and warnings to stderr."""
+    return CommandReporter(env, MessageWriter(env, output), Mode(output))
+
+
+def emit_json(env: Env, obj: dict[str, Any]) -> None:
+    """One JSON object per line on stdout."""
+    env.stdout.write(json.dumps(obj, separators=(",", ":"), default=str) + "\n")
+    env.stdout.flush()
+
+
+def emit_line(env: Env, text: str, style: str = "") -> None:
+    """A result line on stdout, coloured (bold red / green / yellow) on a colour TTY only."""
+    codes = {"ok": "\x1b[1;32m", "bad": "\x1b[1;31m", "warn": "\x1b[33m", "dim": "\x1b[2m"}
+    if style and env.color_stdout and style in codes:
+        text = f"{codes[style]}{text}\x1b[0m"
+    env.stdout.write(text + "\n")
+    env.stdout.flush()
+
+
+def show_message(env: Env, output: Mode, msg: Message) -> None:
+    """A message that is not going on the wire (``--dry-run``)."""
+    writer = MessageWriter(env, output)
+    writer.write(msg, "out", None)
+    writer.flush()
+
+
+# -- production and destructive commands ----------------------------------------------------------
+def production_banner(env: Env, target: Target) -> None:
+    """A red banner on stderr when the profile points at Kraken production."""
+    if not target.production:
+        return
+    text = f"PRODUCTION: {target.describe()}: orders here are real"
+    if env.color_stderr:
+        text = f"\x1b[1;37;41m {text} \x1b[0m"
+    env.stderr.write(text + "\n")
+    env.stderr.flush()
+
+
+def confirm(env: Env, target: Target, action: str, *, yes: bool, always: bool) -> None:
+    """Ask before an order-changing ``action``; raise CliError (exit 2) when it cannot be asked.
+
+    ``always``: ask on every profile (mass cancel); otherwise only on production.
+    """
+    if yes or not (always or target.production):
+        return
+    if not env.stdin_isatty:
+        raise CliError(f"refusing to {action} on {target.describe()} without confirmation",
+                       "stdin is not a terminal: pass --yes to confirm")
+    if target.production:
+        word = target.spec.profile or "production"
+        env.stderr.write(f"{action} on {target.describe()}.\nType the profile name ({word}) to go on: ")
+    else:
+        word = "yes"
+        env.stderr.write(f"{action} on {target.describe()}.\nType yes to go on: ")
+    env.stderr.flush()
+    answer = env.stdin.readline().strip()
+    if answer != word:
+        raise CliError("not confirmed; nothing was sent", "", ExitStatus.USAGE)
+
+
+# -- running ----------------------------------------------------------------------------------------
+def run(coro: Awaitable[T]) -> T:
+    """Run a one-shot operation; Ctrl-C propagates (the boundary exits 130)."""
+    async def main() -> T:
+        return await coro
+
+    return asyncio.run(main())
+
+
+def run_stoppable(factory: Callable[[asyncio.Event], Awaitable[T]]) -> T:
+    """Run a long operation (tail, logon --hold) with Ctrl-C/SIGTERM setting its stop event."""
+    async def main() -> T:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        installed = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+                installed.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
+        try:
+            return await factory(stop)
+        finally:
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+
+    return asyncio.run(main())
+
+
+def flags_from(
+    *,
+    profile: str | None,
+    host: str | None,
+    port: int | None,
+    tls: bool | None,
+    insecure: bool,
+    sender_comp_id: str | None,
+    target_comp_id: str | None,
+    api_key: str | None,
+    state_dir: Path | None,
+) -> ConnectionFlags:
+    """The shared connection options as settings flags."""
+    return ConnectionFlags(
+        profile=profile, host=host, port=port, tls=tls, insecure=insecure or None,
+        sender=sender_comp_id, target=target_comp_id, api_key=api_key, state_dir=state_dir,
+    )

@@ -1,0 +1,139 @@
+"""``krakenfix sim``: run the local Kraken FIX gateway simulator in the foreground.
+
+Prints the endpoint, the session TargetCompIDs and the generated *demo* credentials (the
+simulator's own throwaway key and secret, valid only against this process), then serves
+until Ctrl-C (exit 0).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from krakenfix_cli.cli.options import StateDir
+
+HostOpt = Annotated[str, typer.Option("--host", help="Address to listen on (loopback by default).")]
+PortOpt = Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port; 0 picks a free one.")]
+PortFile = Annotated[Path | None, typer.Option(
+    "--port-file", dir_okay=False, help="Write the bound port number to this file once listening.")]
+TlsOpt = Annotated[bool, typer.Option(
+    "--tls/--no-tls", help="TLS 1.2+ with a generated certificate (Kraken accepts TLS only).")]
+RolloverAt = Annotated[str | None, typer.Option(
+    "--rollover-at", metavar="HH:MM", help="Daily session rollover time, UTC (default 22:00).")]
+RolloverEvery = Annotated[float | None, typer.Option(
+    "--rollover-every", metavar="SECONDS", min=0.001, help="Roll the sessions over every N seconds instead.")]
+RefusalWindow = Annotated[float, typer.Option(
+    "--refusal-window", metavar="SECONDS", min=0.0, help="How long logons are refused after a rollover.")]
+Conformance = Annotated[bool, typer.Option(
+    "--conformance", help="Also serve the QuickFIX conformance session (ISLD <- TW44) on the same port.")]
+Seed = Annotated[int, typer.Option("--seed", help="Seed of the synthetic market.")]
+
+DEFAULT_PORT = 14001
+
+
+def sim(
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = DEFAULT_PORT,
+    port_file: PortFile = None,
+    tls: TlsOpt = True,
+    rollover_at: RolloverAt = None,
+    rollover_every: RolloverEvery = None,
+    refusal_window: RefusalWindow = 30.0,
+    state_dir: StateDir = None,
+    conformance: Conformance = False,
+    seed: Seed = 1,
+) -> None:
+    """Run the Kraken FIX gateway simulator (Spot + Derivatives, trading + market data) until Ctrl-C."""
+    import asyncio
+    import contextlib
+    import signal
+
+    if rollover_at is not None and rollover_every is not None:
+        raise typer.BadParameter("give --rollover-at or --rollover-every, not both")
+    if rollover_at is not None:
+        from krakenfix_cli.sim.rollover import parse_hhmm
+
+        try:
+            parse_hhmm(rollover_at)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--rollover-at") from None
+
+    async def main() -> None:
+        from krakenfix_cli.sim.runner import start_simulator
+
+        running = await start_simulator(
+            host, port, tls=tls, state_dir=state_dir, rollover_every=rollover_every, rollover_at=rollover_at,
+            refusal_window=refusal_window, seed=seed, conformance=conformance,
+        )  # fmt: skip
+        try:
+            if port_file is not None:
+                port_file.write_text(f"{running.port}\n")
+            for line in banner(running, rollover_at, rollover_every):
+                typer.echo(line)
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.add_signal_handler(sig, stop.set)  # Ctrl-C and SIGTERM: stop cleanly, exit 0
+            await stop.wait()
+            typer.echo("simulator stopped")
+        finally:
+            await running.close()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        typer.echo("simulator stopped")
+    except OSError as exc:
+        typer.echo(f"krakenfix: error: cannot listen on {host}:{port}: {exc.strerror or exc}; "
+                   "choose another --port (0 picks a free one)", err=True)
+        raise typer.Exit(4) from None
+
+
+def banner(running: object, rollover_at: str | None, rollover_every: float | None) -> list[str]:
+    """What ``krakenfix sim`` prints at start: endpoint, sessions, demo credentials."""
+    from krakenfix_cli.sim.runner import RunningSimulator
+
+    assert isinstance(running, RunningSimulator)
+    c = running.credentials
+    scheme = "TLS" if running.tls else "plain TCP"
+    when = f"every {rollover_every:g} s" if rollover_every else f"daily at {rollover_at or '22:00'} UTC"
+    lines = [
+        f"krakenfix simulator listening on {running.host}:{running.port} ({scheme})",
+    ]
+    if running.ca_file is not None:
+        lines.append(f"  CA certificate (trust it with --ca-file): {running.ca_file}")
+    lines += [
+        "  sessions on this port, chosen by TargetCompID(56):",
+        f"    Spot        trading KRAKEN-TRD      market data KRAKEN-MD      SenderCompID {c.sender_comp_id}",
+        f"    Derivatives trading KRAKEN-DRV-TRD  market data KRAKEN-DRV-MD  SenderCompID "
+        f"{c.derivatives_sender_comp_id}",
+    ]
+    if running.conformance:
+        lines.append("    QuickFIX conformance session ISLD <- TW44")
+    lines += [
+        f"  session rollover {when}",
+        "  DEMO credentials generated for this simulator only (not a Kraken key):",
+        f"    API key:    {c.api_key}",
+        f"    API secret: {c.api_secret.reveal()}",
+        "  Ctrl-C stops it.",
+    ]
+    return lines
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``sim`` to the app."""
+    app.command("sim", help="Run the local Kraken FIX gateway simulator until Ctrl-C.")(sim)
+
+
+def _standalone() -> None:
+    """``python -m krakenfix_cli.cli.sim``: the command without the rest of the app."""
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command()(sim)
+    app()
+
+
+if __name__ == "__main__":
+    _standalone()

@@ -1,0 +1,116 @@
+"""``krakenfix cancel``: OrderCancelRequest(F) by ClOrdID or OrderID, checked against the journal first.
+
+Kraken's F only reaches orders placed on the same FIX connection; any other order is
+refused with a BusinessMessageReject(j), never an OrderCancelReject(9) (kraken-fix/SPEC.md
+§6.5, §10.4). The order journal records which connection placed each ClOrdID, so we can
+say so before sending, and say what works instead: a mass cancel (35=q), or placing and
+cancelling within one REPL session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from krakenfix_cli.client import Client
+from krakenfix_cli.fix.message import Message
+from krakenfix_cli.kraken import builders
+from krakenfix_cli.ops.outcomes import CancelResult, ConnRef, KnownOrder, Ledger, Outcome
+from krakenfix_cli.ops.report import Reporter
+from krakenfix_cli.ops.send import send_message
+from krakenfix_cli.transport import clock
+
+
+class CancelArgumentError(ValueError):
+    """Not enough to build the cancel (no symbol/side and the journal does not know the order)."""
+
+
+@dataclass(frozen=True)
+class ScopeProblem:
+    """Why F from this connection cannot reach the order, and what to do instead."""
+
+    what: str
+    todo: str
+
+
+def scope_problem(known: KnownOrder, current: ConnRef | None) -> ScopeProblem | None:
+    """The refusal Kraken would give, when the journal says another connection placed the order.
+
+    ``current`` is None before connecting: a connection not yet made is by definition not
+    the one that placed a journalled order.
+    """
+    if current is not None and known.placed_by == current:
+        return None
+    symbol = known.symbol or "<symbol>"
+    return ScopeProblem(
+        what=(f"order {known.clordid} was placed by another connection ({known.placed_by.describe()}); "
+              "Kraken's OrderCancelRequest(F) only cancels orders of the connection that placed them and "
+              "would refuse it with a BusinessMessageReject(j)"),
+        todo=(f"use `krakenfix mass-cancel --symbol {symbol}` (530=1, where the gateway counts it as the same "
+              "trading session) or `krakenfix mass-cancel --all` (530=7, every open order on the account), or "
+              "place and cancel within one `krakenfix repl` session; --force sends the F anyway"),
+    )
+
+
+def lookup(ledger: Ledger, *, clordid: str | None, order_id: str | None) -> KnownOrder | None:
+    """The journalled order the user means, if the journal knows it."""
+    if order_id:
+        found = ledger.find(order_id=order_id)
+        if found is not None:
+            return found
+    if clordid:
+        return ledger.find(clordid=clordid)
+    return None
+
+
+def build_cancel(
+    ledger: Ledger,
+    known: KnownOrder | None,
+    *,
+    clordid: str | None,
+    order_id: str | None,
+    symbol: str | None,
+    side: str | None,
+    derivatives: bool,
+) -> Message:
+    """OrderCancelRequest(F): a fresh ClOrdID(11), the order's OrderID(37) and/or latest ClOrdID (41)."""
+    if clordid is None and order_id is None:
+        raise CancelArgumentError("give the order's --clordid or --order-id")
+    orig = clordid
+    if known is not None:
+        orig = known.latest_clordid if clordid is None or clordid == known.clordid else clordid
+        order_id = order_id or known.order_id
+        symbol = symbol or known.symbol
+        side = side or known.side
+    if not symbol or not side:
+        missing = " and ".join(n for n, v in (("--symbol", symbol), ("--side", side)) if not v)
+        raise CancelArgumentError(f"the order journal does not know this order; give {missing}")
+    now = clock.now()
+    new_id = ledger.next_clordid(now, derivatives=derivatives)
+    return builders.order_cancel_request(new_id, symbol, side, transact_time=now, orig_clordid=orig,
+                                         order_id=order_id, derivatives=derivatives)
+
+
+async def cancel_order(
+    client: Client,
+    conn: ConnRef,
+    msg: Message,
+    reporter: Reporter,
+    ledger: Ledger,
+    *,
+    timeout: float = 10.0,
+) -> CancelResult:
+    """Send the F and wait for the cancellation ExecutionReport (150=4) or the refusal."""
+    sent = await send_message(client, conn, msg, reporter, ledger, wait="ack", timeout=timeout, settle=0.0)
+    result = CancelResult(sent.outcome, msg, sent.reason, replies=sent.replies)
+    if sent.outcome is Outcome.OK:
+        last = sent.replies[-1] if sent.replies else None
+        if last is None or last.msg_type != "8" or last.get(150) not in ("4", "6"):
+            state = last.get(39) if last is not None else None
+            result.outcome = Outcome.REJECTED
+            result.reason = f"the gateway did not confirm the cancel (OrdStatus(39)={state})"
+    elif sent.outcome is Outcome.REJECTED:
+        text = sent.reason
+        if "380)=101" in text or "Unknown order" in text:
+            result.advice = ("the order is unknown to this connection: it was placed on another connection, "
+                             "or it is no longer open; use `krakenfix mass-cancel --all` (530=7) if it must go")
+    return result

@@ -1,0 +1,240 @@
+"""What the trading commands found, as plain facts; cli/ maps them to exit codes and wording.
+
+Kept apart from ``ops/results.py`` (decode's) so the two can grow independently. Also
+the narrow view of the order journal the ops need (:class:`Ledger`): ``settings/`` is a
+sibling layer, so cli passes an adapter over ``settings.journal.OrderJournal`` in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from krakenfix_cli.fix.message import Message
+
+
+class Outcome(StrEnum):
+    """How a one-shot operation ended; cli turns it into an exit status."""
+
+    OK = "ok"
+    "Accepted / cancelled / done (exit 0)."
+    REJECTED = "rejected"
+    "The gateway said no, or orders survived (exit 1)."
+    TIMED_OUT = "timed-out"
+    "No answer in time (exit 4)."
+    DRY_RUN = "dry-run"
+    "Nothing was sent (exit 0)."
+
+
+# -- the order journal, as ops see it -------------------------------------------------------------
+@dataclass(frozen=True)
+class ConnRef:
+    """One FIX connection: CompIDs plus what tells reconnects apart."""
+
+    sender: str
+    target: str
+    connection_id: str
+
+    def describe(self) -> str:
+        """``SENDER→TARGET logged on at <time>``."""
+        when = self.connection_id.rpartition("@")[2] or self.connection_id
+        return f"{self.sender}→{self.target} logged on at {when}"
+
+
+@dataclass(frozen=True)
+class KnownOrder:
+    """What the journal remembers of an order."""
+
+    clordid: str
+    latest_clordid: str
+    placed_by: ConnRef
+    state: str
+    symbol: str | None = None
+    side: str | None = None
+    order_id: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.state not in ("filled", "canceled", "rejected", "expired", "done-for-day")
+
+
+class Ledger(Protocol):
+    """Which connection placed which ClOrdID, and the persisted ClOrdID watermark."""
+
+    def next_clordid(self, now: float, *, derivatives: bool = False) -> str:
+        """A ClOrdID above every earlier one from this state dir (SPEC §6.2, §10.6)."""
+        ...
+
+    def remember_clordid(self, clordid: str, *, derivatives: bool = False) -> None:
+        """Keep generated ClOrdIDs above one the user chose."""
+        ...
+
+    def placed(self, clordid: str, conn: ConnRef, now: float, *, symbol: str | None, side: str | None) -> None:
+        """``conn`` is about to send a NewOrderSingle(D) with ``clordid`` (durable)."""
+        ...
+
+    def updated(self, clordid: str, now: float, *, order_id: str | None = None, ord_status: str | None = None,
+                new_clordid: str | None = None) -> None:
+        """An ExecutionReport(8) told us something about the order known by ``clordid``."""
+        ...
+
+    def find(self, *, clordid: str | None = None, order_id: str | None = None) -> KnownOrder | None:
+        """The journalled order with this ClOrdID (any it carried) or OrderID(37)."""
+        ...
+
+    def open_orders(self) -> list[KnownOrder]:
+        """Orders the journal does not know to be finished."""
+        ...
+
+
+class NullLedger:
+    """No journal: ClOrdIDs from the clock only, nothing remembered (library use, tests)."""
+
+    def __init__(self) -> None:
+        self._last: str | None = None
+
+    def next_clordid(self, now: float, *, derivatives: bool = False) -> str:
+        from krakenfix_cli.kraken.clordid import next_clordid
+
+        self._last = next_clordid(now, self._last, derivatives=derivatives)
+        return self._last
+
+    def remember_clordid(self, clordid: str, *, derivatives: bool = False) -> None:
+        pass
+
+    def placed(self, clordid: str, conn: ConnRef, now: float, *, symbol: str | None, side: str | None) -> None:
+        pass
+
+    def updated(self, clordid: str, now: float, *, order_id: str | None = None, ord_status: str | None = None,
+                new_clordid: str | None = None) -> None:
+        pass
+
+    def find(self, *, clordid: str | None = None, order_id: str | None = None) -> KnownOrder | None:
+        return None
+
+    def open_orders(self) -> list[KnownOrder]:
+        return []
+
+
+# -- results --------------------------------------------------------------------------------------
+@dataclass
+class LogonStep:
+    """One step of ``krakenfix logon``: TCP, TLS, Logon, heartbeat, clock."""
+
+    name: str
+    ok: bool
+    detail: str
+    ms: float | None = None
+
+
+@dataclass
+class LogonResult:
+    """What ``logon`` learnt; ``stage`` says where a failure happened."""
+
+    ok: bool
+    steps: list[LogonStep] = field(default_factory=list)
+    stage: str = ""
+    "``tcp``, ``tls``, ``timeout`` (exit 4) or ``logon`` (exit 3) when not ok."
+    reason: str = ""
+    "The gateway's Text(58), or the socket error."
+    diagnosis: str = ""
+    "Which part of the Logon failed, in words (bad key, bad signature, ...)."
+    advice: str = ""
+    clock_skew_ms: float | None = None
+    nonce_window_ms: int = 5000
+    heartbeat: float | None = None
+    held_for: float = 0.0
+
+
+@dataclass
+class SendResult:
+    """The outcome of ``send``: accepted, rejected (35=3, 35=j, unsolicited cancel) or silence."""
+
+    outcome: Outcome
+    message: Message
+    "What was (or would have been) sent."
+    clordid: str | None = None
+    seq: int | None = None
+    replies: list[Message] = field(default_factory=list)
+    reason: str = ""
+    order_id: str | None = None
+    ord_status: str | None = None
+
+
+@dataclass
+class CancelResult:
+    """The outcome of ``cancel``."""
+
+    outcome: Outcome
+    message: Message | None = None
+    reason: str = ""
+    advice: str = ""
+    replies: list[Message] = field(default_factory=list)
+    refused_locally: bool = False
+    "The journal showed the order belongs to another connection; nothing was sent."
+
+
+@dataclass(frozen=True)
+class CancelledOrder:
+    """One order a mass cancel took down (from its ExecutionReport)."""
+
+    clordid: str
+    order_id: str
+    symbol: str
+    side: str
+    leaves_qty: str
+    cum_qty: str
+
+
+@dataclass
+class MassCancelResult:
+    """The outcome of ``mass-cancel``: Kraken sends no summary, so this is our count."""
+
+    outcome: Outcome
+    message: Message
+    scope: str
+    cancelled: list[CancelledOrder] = field(default_factory=list)
+    survivors: list[KnownOrder] = field(default_factory=list)
+    reason: str = ""
+    quiet_period: float = 0.0
+
+
+@dataclass
+class OrderSummary:
+    """An order's final state as replayed ExecutionReports show it (replay's reconciliation)."""
+
+    order_id: str
+    clordid: str
+    symbol: str
+    side: str
+    state: str
+    cum_qty: str
+    leaves_qty: str
+    fills: int
+    reports: int
+
+
+@dataclass
+class ReplayResult:
+    """What ``replay`` received and the reconciliation of it."""
+
+    messages: int = 0
+    duplicates: int = 0
+    "ExecutionReports seen again (same ExecID(17)) and left out of the reconciliation."
+    orders: list[OrderSummary] = field(default_factory=list)
+    first_seq: int | None = None
+    last_seq: int | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TailResult:
+    """What ``tail`` streamed."""
+
+    shown: int = 0
+    received: int = 0
+    duplicates: int = 0
+    reconnects: int = 0
+    rollovers: int = 0
+    stopped_by: str = ""

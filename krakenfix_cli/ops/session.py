@@ -1,0 +1,186 @@
+"""Open a logged-on Client for a ClientSpec (or for an embedded simulator), and close both.
+
+Every trading command starts here: ``async with open_session(spec, ...) as live`` gives a
+logged-on :class:`Live` (client, logon facts, this connection's identity for the order
+journal) and logs out on the way out. ``--sim`` first starts a simulator in this process
+(``sim.runner``) on a free loopback port and points the spec at it with the simulator's
+generated credentials.
+
+The wire is shown through a :class:`Wiretap`: it stands in for the session's message log
+(forwarding to the real one), decodes each frame and hands it to the Reporter with its
+direction, so a user sees the Logon exchange as well as the orders. Rendering redacts
+Password(554); the tap itself never prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from krakenfix_cli.client import Client, ClientSpec, LogonFacts
+from krakenfix_cli.fix.message import Message, decode
+from krakenfix_cli.ops.outcomes import ConnRef
+from krakenfix_cli.ops.report import Reporter
+
+if TYPE_CHECKING:
+    from krakenfix_cli.sim.runner import RunningSimulator
+
+#: Which messages a command shows: (message, "in"/"out") -> show it?
+Show = Callable[[Message, str], bool]
+
+HEARTBEATS = frozenset({"0", "1"})
+
+
+def show_all_but_heartbeats(msg: Message, direction: str) -> bool:
+    """The default filter: everything except Heartbeat(0) and TestRequest(1)."""
+    return msg.msg_type not in HEARTBEATS
+
+
+def show_nothing(msg: Message, direction: str) -> bool:
+    """For commands that report their own way (mass cancel of thousands of orders)."""
+    return False
+
+
+class Wiretap:
+    """A message-log stand-in that forwards to the real log and reports decoded frames."""
+
+    def __init__(self, inner: Any, reporter: Reporter, show: Show) -> None:
+        self.inner = inner
+        self.reporter = reporter
+        self.show = show
+
+    def _tap(self, frame: bytes, direction: str, now: float) -> None:
+        try:
+            msg = decode(frame)
+        except Exception:  # a frame the engine drops is reported by the engine's own event
+            return
+        if self.show(msg, direction):
+            self.reporter.message(msg, direction, now)
+
+    def incoming(self, frame: bytes, now: float) -> None:
+        if self.inner is not None:
+            self.inner.incoming(frame, now)
+        self._tap(frame, "in", now)
+
+    def outgoing(self, frame: bytes, now: float) -> None:
+        if self.inner is not None:
+            self.inner.outgoing(frame, now)
+        self._tap(frame, "out", now)
+
+    def event(self, text: str, now: float) -> None:
+        if self.inner is not None:
+            self.inner.event(text, now)
+
+    def close(self) -> None:
+        if self.inner is not None:
+            self.inner.close()
+
+
+def tap(client: Client, reporter: Reporter, show: Show) -> Wiretap:
+    """Put a :class:`Wiretap` between ``client``'s engine and its message log."""
+    current = client.session.log
+    if isinstance(current, Wiretap):
+        current.reporter, current.show = reporter, show
+        return current
+    wiretap = Wiretap(current, reporter, show)
+    client.session.log = wiretap
+    return wiretap
+
+
+@dataclass
+class Live:
+    """A logged-on connection and what the commands need to know about it."""
+
+    client: Client
+    spec: ClientSpec
+    facts: LogonFacts
+    conn: ConnRef
+    "This connection's identity in the order journal."
+    sim: RunningSimulator | None = None
+
+
+def conn_ref(client: Client) -> ConnRef:
+    """This connection as the order journal records it."""
+    spec = client.spec
+    return ConnRef(spec.sender_comp_id, spec.target_comp_id, client.connection_id)
+
+
+# -- the embedded simulator -----------------------------------------------------------------------
+async def start_embedded_simulator(tls: bool = True) -> RunningSimulator:
+    """A simulator on a free 127.0.0.1 port, in this process (``--sim``)."""
+    from krakenfix_cli.sim.runner import start_simulator
+
+    return await start_simulator(host="127.0.0.1", port=0, tls=tls)
+
+
+def spec_for_simulator(sim: RunningSimulator, base: ClientSpec | None = None) -> ClientSpec:
+    """``base`` (for its options: heartbeat, state dir, market data, derivatives) aimed at ``sim``.
+
+    Host, port, TLS, CompIDs and credentials come from the simulator; a market-data spec
+    carries no key (SPEC §3.1).
+    """
+    creds = sim.credentials
+    derivatives = bool(base and base.derivatives)
+    market_data = bool(base and base.market_data)
+    sender = creds.derivatives_sender_comp_id if derivatives else creds.sender_comp_id
+    if derivatives:
+        target = "KRAKEN-DRV-MD" if market_data else "KRAKEN-DRV-TRD"
+    else:
+        target = "KRAKEN-MD" if market_data else "KRAKEN-TRD"
+    fields: dict[str, Any] = {
+        "host": sim.host,
+        "port": sim.port,
+        "tls": sim.tls,
+        "insecure": False,
+        "cafile": str(sim.ca_file) if sim.tls and sim.ca_file else None,
+        "server_hostname": None,
+        "sender_comp_id": sender,
+        "target_comp_id": target,
+        "api_key": None if market_data else creds.api_key,
+        "secret": None if market_data else creds.api_secret,
+        "profile": "sim-embedded",
+        "production": False,
+        "derivatives": derivatives,
+        "market_data": market_data,
+    }
+    if base is None:
+        return ClientSpec(**fields)
+    return dataclasses.replace(base, **fields)
+
+
+# -- opening and closing --------------------------------------------------------------------------
+@contextlib.asynccontextmanager
+async def open_session(
+    spec: ClientSpec,
+    reporter: Reporter,
+    *,
+    timeout: float,
+    show: Show = show_all_but_heartbeats,
+    embedded_sim: bool = False,
+    logout_timeout: float = 5.0,
+) -> AsyncIterator[Live]:
+    """Connect and log on (raises ``ConnectFailed`` / ``LogonRefusedError``); log out after."""
+    sim: RunningSimulator | None = None
+    try:
+        if embedded_sim:
+            sim = await start_embedded_simulator()
+            spec = spec_for_simulator(sim, spec)
+            reporter.note(f"embedded simulator on {sim.host}:{sim.port} ({spec.sender_comp_id}→{spec.target_comp_id})")
+        client = Client.from_spec(spec)
+        tap(client, reporter, show)
+        try:
+            facts = await client.connect(timeout)
+            live = Live(client, spec, facts, conn_ref(client), sim)
+            yield live
+        finally:
+            if client.is_logged_on:
+                with contextlib.suppress(Exception):
+                    await client.logout(logout_timeout)
+            await client.close()
+    finally:
+        if sim is not None:
+            with contextlib.suppress(Exception):
+                await sim.close()

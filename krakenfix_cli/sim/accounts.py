@@ -1,0 +1,118 @@
+"""Demo credentials and Logon verification for the simulator (kraken-fix/SPEC.md §3, §12).
+
+Every simulator start generates one demo account: an API key, a base64 API secret and
+two SenderCompIDs, ``KFXDEMO`` (Spot) and ``KFXDEMO_DRV`` (Derivatives, SPEC §2.3). The
+built-in ``sim`` profile's ``KFXCLIENT``/``KFXCLIENT_DRV`` are registered on the same
+account, so ``--profile sim`` works with the demo key too. Tests may add more CompIDs
+and accounts with :meth:`Accounts.create`.
+
+Verification runs as the session engine's ``check_logon`` hook and returns the Text(58)
+of the refusing Logout(5): ``Invalid API key``, ``Invalid signature``, ``Invalid nonce…``
+(±5000 ms and increasing per API key, SPEC §3.3). An unknown SenderCompID never reaches
+this module: the runner closes such connections silently (Kraken may answer a bad logon
+either way, SPEC §3.1; a silent close tells a scanner nothing). Market-data sessions
+need no 553/554/5025: the SenderCompID alone authenticates (SPEC §3.1).
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass
+
+from krakenfix_cli.fix.message import Message
+from krakenfix_cli.kraken.auth import ApiSecret, check_nonce, verify_password
+
+DEMO_SENDER = "KFXDEMO"
+DRV_SUFFIX = "_DRV"
+#: Extra CompIDs on the demo account: the built-in ``sim`` profile's SenderCompID.
+PROFILE_SENDER = "KFXCLIENT"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a client needs to log on to the simulator (the secret is a generated demo one)."""
+
+    api_key: str
+    api_secret: ApiSecret
+    sender_comp_id: str
+    derivatives_sender_comp_id: str
+    account: str
+
+    def __repr__(self) -> str:
+        return (
+            f"Credentials(api_key={self.api_key!r}, api_secret=***, sender_comp_id={self.sender_comp_id!r}, "
+            f"derivatives_sender_comp_id={self.derivatives_sender_comp_id!r}, account={self.account!r})"
+        )
+
+
+@dataclass(frozen=True)
+class CompId:
+    """A SenderCompID the simulator knows: which account and venue it trades on."""
+
+    sender: str
+    account: str
+    derivatives: bool
+
+
+class Accounts:
+    """API keys, SenderCompIDs and the last nonce accepted per key."""
+
+    def __init__(self, nonce_window_ms: int = 5000) -> None:
+        self.nonce_window_ms = nonce_window_ms
+        self._keys: dict[str, tuple[ApiSecret, str]] = {}
+        self._compids: dict[str, CompId] = {}
+        self._last_nonce: dict[str, int] = {}
+        self.demo = self.create(DEMO_SENDER, account="demo")
+        self.add_comp_id(PROFILE_SENDER, "demo", derivatives=False)
+        self.add_comp_id(PROFILE_SENDER + DRV_SUFFIX, "demo", derivatives=True)
+
+    def create(self, sender: str, account: str | None = None) -> Credentials:
+        """A fresh API key + secret on ``account`` (default: a new one named after ``sender``),
+        with ``sender`` (Spot) and ``sender_DRV`` (Derivatives) as its CompIDs."""
+        account = account or sender.lower()
+        api_key = "KFX" + secrets.token_urlsafe(27).replace("-", "A").replace("_", "B")
+        secret = ApiSecret(base64.b64encode(secrets.token_bytes(64)).decode("ascii"))
+        self._keys[api_key] = (secret, account)
+        self.add_comp_id(sender, account, derivatives=False)
+        self.add_comp_id(sender + DRV_SUFFIX, account, derivatives=True)
+        return Credentials(api_key, secret, sender, sender + DRV_SUFFIX, account)
+
+    def add_comp_id(self, sender: str, account: str, *, derivatives: bool) -> None:
+        """Register another SenderCompID on an existing account."""
+        self._compids[sender] = CompId(sender, account, derivatives)
+
+    def comp_id(self, sender: str) -> CompId | None:
+        """The registered SenderCompID, or None (the runner then closes silently)."""
+        return self._compids.get(sender)
+
+    def check_logon(self, msg: Message, now: float, market_data: bool) -> str | None:
+        """Text(58) of the Logout refusing this Logon(A), or None to accept it."""
+        sender = msg.get(49) or ""
+        comp = self._compids.get(sender)
+        if comp is None:
+            return "Unknown SenderCompID"
+        if market_data:
+            return None
+        api_key = msg.get(553)
+        password = msg.get(554)
+        nonce_text = msg.get(5025)
+        if not api_key:
+            return "Missing Username(553): trading sessions need the API key, Password(554) and Nonce(5025)"
+        entry = self._keys.get(api_key)
+        if entry is None:
+            return "Invalid API key"
+        secret, account = entry
+        if account != comp.account:
+            return "Invalid API key"
+        if not password or not nonce_text or not nonce_text.isdigit():
+            return "Invalid signature"
+        nonce = int(nonce_text)
+        seq = msg.get_int(34) or 0
+        if not verify_password(secret, password, seq, sender, msg.get(56) or "", api_key, nonce):
+            return "Invalid signature"
+        why = check_nonce(nonce, int(now * 1000), self._last_nonce.get(api_key), self.nonce_window_ms)
+        if why is not None:
+            return why
+        self._last_nonce[api_key] = nonce
+        return None

@@ -1,0 +1,91 @@
+"""``krakenfix mass-cancel`` end to end, as a subprocess against a simulator on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "ops"))
+from cli_harness import SimProc, base_env, kfx, place_orders, resting_buy, sim_proc, start_sim_proc
+
+__all__ = ["sim_proc"]
+
+
+@pytest.fixture
+def fresh_sim(tmp_path: Path) -> Iterator[SimProc]:
+    """A simulator of our own: an account-wide cancel must count only this test's orders."""
+    sim = start_sim_proc(tmp_path / "sim")
+    yield sim
+    sim.stop()
+
+
+def test_mass_cancel_of_1000_orders_counts_every_one_and_exits_0(fresh_sim: SimProc, tmp_path: Path) -> None:
+    orders = [resting_buy("BTC/USD", price=f"{1000 + i % 100}.0") for i in range(700)]
+    orders += [resting_buy("ETH/USD", price=f"{100 + i % 50}.00") for i in range(300)]
+    order_ids = place_orders(fresh_sim.port, fresh_sim.api_key, fresh_sim.api_secret, orders)
+    assert len(set(order_ids)) == 1000
+    r = kfx("mass-cancel", "--all", "--yes", "-o", "json", "--quiet", "1", env=fresh_sim.env(tmp_path))
+    assert r.exit_status == 0, r.stderr
+    summary = json.loads(r.stdout.strip().splitlines()[-1])
+    assert summary["cancelled"] == 1000
+    assert {o["order_id"] for o in summary["orders"]} == set(order_ids)
+    assert {o["symbol"] for o in summary["orders"]} == {"BTC/USD", "ETH/USD"}
+    again = kfx("mass-cancel", "--all", "--yes", "-o", "compact", "--quiet", "0.5", env=fresh_sim.env(tmp_path))
+    assert again.exit_status == 0  # nothing open: zero reports is a valid outcome
+    assert "0 orders cancelled" in again.stdout
+
+
+def test_mass_cancel_prints_a_table_in_compact_mode(fresh_sim: SimProc, tmp_path: Path) -> None:
+    place_orders(fresh_sim.port, fresh_sim.api_key, fresh_sim.api_secret, [resting_buy()] * 3)
+    r = kfx("mass-cancel", "--all", "--yes", "-o", "compact", "--quiet", "0.5", env=fresh_sim.env(tmp_path))
+    assert r.exit_status == 0, r.output
+    assert "> OrderMassCancelRequest" in r.stdout and "530=7" in r.stdout
+    assert "# cancelled by" in r.stdout
+    assert r.stdout.count("BTC/USD  buy") == 3
+    assert "3 orders cancelled (EVERY open order on the account" in r.stdout
+
+
+def test_orders_surviving_a_symbol_mass_cancel_exit_1(sim_proc: SimProc, tmp_path: Path) -> None:
+    env = sim_proc.env(tmp_path)
+    sent = kfx("send", "-s", "ETH/USD", "--side", "buy", "-q", "0.01", "--price", "100.00", "-o", "json", env=env)
+    assert sent.exit_status == 0, sent.output
+    placed = json.loads(sent.stdout.strip().splitlines()[-1])
+    # 530=1 reaches only this connection's orders; the journal knows the order is still open.
+    r = kfx("mass-cancel", "--symbol", "ETH/USD", "--yes", "-o", "compact", "--quiet", "0.5", env=env)
+    assert r.exit_status == 1, r.output
+    assert "# still open" in r.stdout and str(placed["clordid"]) in r.stdout
+    assert "survived the mass cancel" in r.stderr and "--all" in r.stderr
+    # The account-wide cancel takes it, and the journal learns it is gone.
+    r = kfx("mass-cancel", "--all", "--yes", "-o", "json", "--quiet", "0.5", env=env)
+    assert r.exit_status == 0, r.output
+    assert str(placed["clordid"]) in {o["clordid"] for o in json.loads(r.stdout.splitlines()[-1])["orders"]}
+
+
+def test_mass_cancel_without_a_terminal_or_yes_refuses_with_exit_2(sim_proc: SimProc, tmp_path: Path) -> None:
+    r = kfx("mass-cancel", "--symbol", "BTC/USD", env=sim_proc.env(tmp_path))
+    assert r.exit_status == 2
+    assert "pass --yes to confirm" in r.stderr
+    assert r.stdout == ""
+
+
+def test_mass_cancel_needs_exactly_one_scope(tmp_path: Path) -> None:
+    r = kfx("mass-cancel", "--all", "--symbol", "BTC/USD", "--yes", env=base_env(tmp_path))
+    assert r.exit_status == 2
+    assert "exclude each other" in r.stderr
+
+
+def test_mass_cancel_dry_run_prints_the_q(tmp_path: Path) -> None:
+    r = kfx("mass-cancel", "--symbol", "BTC/USD", "--dry-run", "-o", "raw", env=base_env(tmp_path))
+    assert r.exit_status == 0, r.output
+    line = r.stdout.strip()
+    assert line.startswith("35=q|") and "55=BTC/USD|" in line and line.endswith("530=1|")
+
+
+def test_mass_cancel_of_an_unknown_symbol_is_rejected_exit_1(sim_proc: SimProc, tmp_path: Path) -> None:
+    r = kfx("mass-cancel", "--symbol", "DOGE/XYZ", "--yes", "-o", "compact", env=sim_proc.env(tmp_path))
+    assert r.exit_status == 1, r.output
+    assert "mass cancel rejected: BusinessMessageReject(j)" in r.stderr

@@ -1,0 +1,145 @@
+"""The real REPL in a pseudo-terminal (pexpect) against the embedded simulator.
+
+Each test spawns ``python -m krakenfix_cli repl --sim`` (40x160, TERM=xterm), types as a
+user would and matches the screen with ANSI-tolerant regexes. No sleeps: every step waits
+for the text it needs (pexpect's timeout only bounds a hang).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
+
+import pytest
+
+pexpect = pytest.importorskip("pexpect")
+
+ANSI = r"(?:\x1b\[[0-9;?]*[A-Za-z])*"
+
+
+def loose(text: str) -> str:
+    """A regex for ``text`` that tolerates ANSI codes between its characters' words."""
+    return r"(?:\s|\x1b\[[0-9;?]*[A-Za-z])+".join(re.escape(part) for part in text.split(" "))
+
+
+def _argv() -> list[str]:
+    from krakenfix_cli.cli import app
+
+    if "repl" in app.COMMANDS:
+        return ["-m", "krakenfix_cli", "repl"]
+    return ["-m", "krakenfix_cli.cli.repl"]  # until cli/app.py registers `repl`
+
+
+class Repl:
+    """A spawned REPL and a few verbs to drive it."""
+
+    def __init__(self, *args: str) -> None:
+        home = tempfile.mkdtemp(prefix="krakenfix-repl-")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KRAKENFIX_")}
+        env.update(TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1", COLUMNS="160", LINES="40",
+                   KRAKENFIX_STATE_DIR=os.path.join(home, "state"), KRAKENFIX_CONFIG_DIR=os.path.join(home, "config"))
+        self.home = home
+        self.child = pexpect.spawn(sys.executable, [*_argv(), "--sim", *args], env=env, dimensions=(40, 160),
+                                   encoding="utf-8", timeout=20)
+        self.child.expect(loose("logged on:"))
+        self.prompt()
+
+    def prompt(self) -> None:
+        self.child.expect(r"fix>")
+
+    def run(self, line: str, *expect: str) -> str:
+        self.child.sendline(line)
+        for pattern in expect:
+            self.child.expect(pattern)
+        return str(self.child.before) + str(self.child.after)
+
+    def quit(self) -> int:
+        self.child.sendline("quit")
+        self.child.expect(pexpect.EOF)
+        self.child.close()
+        return int(self.child.exitstatus)
+
+
+@pytest.fixture
+def repl() -> Iterator[Repl]:
+    r = Repl("--output", "compact")
+    yield r
+    if r.child.isalive():
+        r.child.terminate(force=True)
+
+
+def test_order_short_form_is_acknowledged_and_filled(repl: Repl) -> None:
+    repl.run("buy 0.01 BTC/USD market", r"ExecutionReport" + ANSI + r".*New", r"Trade", r"#1 buy 0\.01 BTC/USD market"
+             + ANSI + r": filled")
+    repl.run("orders", r"#1" + r"\s+\d+\s+buy\s+0\.01\s+BTC/USD\s+market\s+filled")
+    assert repl.quit() == 0
+
+
+def test_cancel_by_index_a_resting_order(repl: Repl) -> None:
+    repl.run("sell 0.5 ETH/USD @ 999999 post-only", r"#1 sell 0\.5 ETH/USD @ 999999" + ANSI + ": new OrderID")
+    repl.run("cancel 1", r"OrderCancelRequest", r"cancel #1" + ANSI + ": canceled")
+    repl.run("orders open", loose("no open orders"))
+    assert repl.quit() == 0
+
+
+def test_mass_cancel_asks_and_counts(repl: Repl) -> None:
+    repl.run("buy 0.01 BTC/USD @ 1000", r"#1 .*: new")
+    repl.run("buy 0.02 BTC/USD @ 1001", r"#2 .*: new")
+    repl.run("mass-cancel symbol BTC/USD", r"mass cancel: every order on BTC/USD \(530=1\)",
+             loose("Type yes to go on:"))
+    repl.run("yes", r"OrderMassCancelRequest", r"mass cancel done: 2 orders cancelled")
+    repl.run("orders open", loose("no open orders"))
+    assert repl.quit() == 0
+
+
+def test_mass_cancel_not_confirmed_sends_nothing(repl: Repl) -> None:
+    repl.run("mass-cancel all", loose("Type yes to go on:"))
+    repl.run("no", loose("not confirmed; nothing was sent"))
+    assert repl.quit() == 0
+
+
+def test_tab_completes_a_tag_name_and_an_enum_value(repl: Repl) -> None:
+    child = repl.child
+    child.send("raw 35=D|OrdTy")
+    child.send("\t")
+    child.expect(r"40 OrdType")
+    child.send("\x03")  # Ctrl-C clears the line, the REPL stays
+    child.send("raw 35=D|40=")
+    child.send("\t")
+    child.expect(r"1 \(Market\)")
+    child.expect(r"2 \(Limit\)")
+    child.send("\x03")
+    child.send("raw 35=D|54=")
+    child.send("\t")
+    child.expect(r"1 \(Buy\)")
+    child.expect(r"2 \(Sell\)")
+    child.send("\x03")
+    assert repl.quit() == 0
+
+
+def test_unknown_command_is_one_line_and_the_prompt_survives(repl: Repl) -> None:
+    repl.run("frobnicate", loose("error: unknown command 'frobnicate'; `help` lists the commands"))
+    repl.run("help", r"Commands", r"F2\s+Cycle the output mode")
+    assert repl.quit() == 0
+
+
+def test_reconnect_keeps_sequence_numbers(repl: Repl) -> None:
+    repl.run("buy 0.01 BTC/USD @ 1000", r"#1 .*: new")
+    repl.run("reconnect", loose("connection lost"), loose("reconnected"))
+    repl.run("seq", r"next outbound MsgSeqNum\(34\) \d+, next inbound \d+")
+    assert repl.quit() == 0
+
+
+def test_survives_a_forced_rollover_and_trades_after_it() -> None:
+    r = Repl("--output", "compact", "--sim-rollover-every", "3")
+    try:
+        r.child.expect(loose("gateway sent Logout(5): session rollover"))
+        r.child.expect(loose("reconnected after the rollover"))
+        r.run("buy 0.01 BTC/USD market", r"#1 .*: filled")
+        assert r.quit() == 0
+    finally:
+        if r.child.isalive():
+            r.child.terminate(force=True)
