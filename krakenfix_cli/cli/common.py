@@ -119,12 +119,52 @@ def resolve_target(flags: ConnectionFlags, *, sim: bool, need_credentials: bool 
                               tls=False, state_dir=paths.state_dir(flags.state_dir))
         return Target(spec, conn, True)
     conn = resolve(flags)
+    cafile: str | None = None
+    if conn.profile.startswith("sim") and not conn.production:
+        conn, cafile = _with_running_simulator(conn, flags)
     if need_credentials and conn.needs_credentials and (conn.api_key is None or conn.secret is None):
         from krakenfix_cli.settings import paths
 
         raise CliError(missing_secret_message(conn.api_key, paths.secrets_file()),
                        "or use --sim for a local simulator")
-    return Target(client_spec(conn), conn, False)
+    spec = client_spec(conn)
+    if cafile is not None:
+        import dataclasses
+
+        spec = dataclasses.replace(spec, cafile=cafile)
+    return Target(spec, conn, False)
+
+
+def _with_running_simulator(conn: ConnectionSpec, flags: ConnectionFlags) -> tuple[ConnectionSpec, str | None]:
+    """A ``sim`` profile points at the ``krakenfix sim`` that is running, with its demo credentials.
+
+    Explicit flags still win: only what the user did not give is taken from the endpoint file.
+    """
+    import dataclasses
+
+    from krakenfix_cli.kraken.auth import ApiSecret
+    from krakenfix_cli.settings import sim_endpoint
+
+    info = sim_endpoint.read(conn.state_dir) if conn.state_dir is not None else None
+    if info is None:
+        return conn, None
+    # Take from the endpoint only what still has the built-in profile's default value, so a
+    # flag, an environment variable or the config file keeps precedence.
+    from krakenfix_cli.kraken.profiles import BUILTIN_PROFILES
+
+    default = BUILTIN_PROFILES.get(conn.profile)
+    changes: dict[str, object] = {}
+    if default is not None and flags.port is None and conn.port == default.port:
+        changes["port"] = int(info["port"])
+    if default is not None and flags.tls is None and conn.tls == default.tls:
+        changes["tls"] = bool(info["tls"])
+    if default is not None and flags.sender is None and conn.sender == default.sender:
+        changes["sender"] = info["derivatives_sender"] if conn.derivatives else info["sender"]
+    if conn.api_key is None and conn.secret is None:
+        changes["api_key"] = info["api_key"]
+        changes["secret"] = ApiSecret(info["api_secret"])
+    cafile = info.get("ca_file") if changes.get("tls", conn.tls) else None
+    return dataclasses.replace(conn, **changes), cafile  # type: ignore[arg-type]
 
 
 # -- the order journal, for ops -------------------------------------------------------------------

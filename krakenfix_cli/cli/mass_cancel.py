@@ -27,7 +27,7 @@ from krakenfix_cli.render import Mode
 
 HELP = """Cancel many orders at once with OrderMassCancelRequest(q).
 
-Scope: --symbol SYMBOL (530=1, this trading session's orders on SYMBOL), --session (530=6,
+Scope: --symbol SYMBOL (530=1, every open order on SYMBOL on the account), --session (530=6,
 this trading session's orders) or --all (530=7, every open order on the account). Shows
 the scope and asks first; without a terminal it refuses unless --yes. Kraken sends no
 summary, so the cancellation ExecutionReports are counted until --quiet seconds pass with
@@ -38,7 +38,7 @@ reported. Exits 0 done; 1 rejected or orders survived; 2 not confirmed.
 
 def mass_cancel(
     symbol: Annotated[str | None, typer.Option("--symbol", "-s", show_default=False,
-                                               help="Cancel this session's orders on SYMBOL (530=1).")] = None,
+                                               help="Cancel every open order on SYMBOL (530=1).")] = None,
     session: Annotated[bool, typer.Option("--session", help="Cancel this session's orders (530=6).")] = False,
     all_orders: Annotated[bool, typer.Option("--all", help="Cancel every open order on the account (530=7).")]
     = False,

@@ -67,10 +67,20 @@ def sim(
             host, port, tls=tls, state_dir=state_dir, rollover_every=rollover_every, rollover_at=rollover_at,
             refusal_window=refusal_window, seed=seed, conformance=conformance,
         )  # fmt: skip
+        from krakenfix_cli.settings import paths, sim_endpoint
+
+        endpoint_dir = paths.state_dir(state_dir)
+        c = running.credentials
+        endpoint_file = sim_endpoint.write(endpoint_dir, {
+            "host": running.host, "port": running.port, "tls": running.tls,
+            "ca_file": str(running.ca_file) if running.ca_file else None,
+            "api_key": c.api_key, "api_secret": c.api_secret.reveal(),
+            "sender": c.sender_comp_id, "derivatives_sender": c.derivatives_sender_comp_id,
+        })  # fmt: skip
         try:
             if port_file is not None:
                 port_file.write_text(f"{running.port}\n")
-            for line in banner(running, rollover_at, rollover_every):
+            for line in banner(running, rollover_at, rollover_every, endpoint_file):
                 typer.echo(line)
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
@@ -80,6 +90,7 @@ def sim(
             await stop.wait()
             typer.echo("simulator stopped")
         finally:
+            sim_endpoint.remove(endpoint_dir, running.port)
             await running.close()
 
     try:
@@ -92,7 +103,7 @@ def sim(
         raise typer.Exit(4) from None
 
 
-def banner(running: object, rollover_at: str | None, rollover_every: float | None) -> list[str]:
+def banner(running: object, rollover_at: str | None, rollover_every: float | None, endpoint_file: Path) -> list[str]:
     """What ``krakenfix sim`` prints at start: endpoint, sessions, demo credentials."""
     from krakenfix_cli.sim.runner import RunningSimulator
 
@@ -117,7 +128,7 @@ def banner(running: object, rollover_at: str | None, rollover_every: float | Non
         f"  session rollover {when}",
         "  DEMO credentials generated for this simulator only (not a Kraken key):",
         f"    API key:    {c.api_key}",
-        f"    API secret: {c.api_secret.reveal()}",
+        f"    API secret: in {endpoint_file} (mode 0600), where --profile sim finds it",
         "  Ctrl-C stops it.",
     ]
     return lines

@@ -45,8 +45,8 @@ def scope_problem(known: KnownOrder, current: ConnRef | None) -> ScopeProblem | 
         what=(f"order {known.clordid} was placed by another connection ({known.placed_by.describe()}); "
               "Kraken's OrderCancelRequest(F) only cancels orders of the connection that placed them and "
               "would refuse it with a BusinessMessageReject(j)"),
-        todo=(f"use `krakenfix mass-cancel --symbol {symbol}` (530=1, where the gateway counts it as the same "
-              "trading session) or `krakenfix mass-cancel --all` (530=7, every open order on the account), or "
+        todo=(f"use `krakenfix mass-cancel --symbol {symbol}` (530=1, every open {symbol} order on the account) "
+              "or `krakenfix mass-cancel --all` (530=7, every open order on the account), or "
               "place and cancel within one `krakenfix repl` session; --force sends the F anyway"),
     )
 

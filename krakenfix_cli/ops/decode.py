@@ -94,7 +94,10 @@ class _Run:
         if framed_ok and self.dictionary is not None:
             from krakenfix_cli.fix.validate import validate
 
-            for _reason, ref_tag, text in validate(msg, self.dictionary):
+            # A body typed without any header (35=D|11=...|) is checked as a body: the header is
+            # the session engine's to fill, so its absence is not a problem of the message.
+            body_only = not any(t in msg for t in (34, 49, 52, 56))
+            for _reason, ref_tag, text in validate(msg, self.dictionary, body_only=body_only):
                 where = ""
                 if ref_tag is not None:
                     where = f" [{self.dictionary.field_name(ref_tag)}({ref_tag})]"

@@ -85,6 +85,7 @@ class TerminalReporter:
         self.env = env
         self.writer = writer
         self._progress_shown = False
+        writer.prepare()
 
     def message(self, msg: Message, direction: str | None = None, when: float | None = None) -> None:
         self._clear_progress()

@@ -20,7 +20,12 @@ Choices where Kraken's documents are silent ([derived], SPEC §11):
 
 * ExecutionReports always go to the logical session that placed the order (its current
   connection, or queued and delivered as ordinary messages on its next Logon); a mass
-  cancel 530=7 also reports every cancellation to the session that asked, so it can count.
+  cancel 530=1/7 also reports every cancellation to the session that asked, so it can count.
+* MassCancelRequestType(530): 6 cancels this session's orders; 1 (per symbol) and 7 (all)
+  reach every open order of the account, whatever session placed it. SPEC §6.8 words 530=1
+  as "during the trading session", but §10.4 and §6.5 name q 530=1 as the way to cancel
+  orders of other sessions per symbol, and FIX 4.4 defines 1 as "cancel orders for a
+  security"; we follow those (noted in the closing note of the simulator issue).
 * Cancel-on-disconnect (Logon 8674=0, the default) fires on an abnormal disconnect only
   (no Logout exchanged); a rollover Logout is orderly.
 * IOC/market remainders are reported as 150=4 (not 150=C); GTD expiry as 150=C.
@@ -826,10 +831,10 @@ class TradingHandler:
             owner = o.owner
             if not isinstance(owner, OrderOwner):
                 continue
-            if kind == "7":
-                if o.account != self.comp.account:
+            if kind == "6":
+                if not self._own(o):
                     continue
-            elif not self._own(o) or (kind == "1" and o.symbol != symbol):
+            elif o.account != self.comp.account or (kind == "1" and o.symbol != symbol):
                 continue
             venue.books[o.symbol].cancel(o)
             er = execution_report(venue, o, "4", now, clordid=msg[11], orig=o.clordid)

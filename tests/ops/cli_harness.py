@@ -11,6 +11,7 @@ rollover, drop connections). ``kfx`` runs the real CLI in a subprocess, like
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import subprocess
@@ -119,11 +120,12 @@ def start_sim_proc(workdir: Path, *extra: str) -> SimProc:
             raise RuntimeError(f"krakenfix sim exited: {text}")
         time.sleep(0.05)
     key = re.search(r"API key:\s+(\S+)", text)
-    secret = re.search(r"API secret:\s+(\S+)", text)
-    if not key or not secret:
+    where = re.search(r"API secret: in (\S+)", text)
+    if not key or not where:
         proc.kill()
         raise RuntimeError(f"no credentials in the simulator banner: {text}")
-    return SimProc(int(port_file.read_text().strip()), key.group(1), secret.group(1), proc)
+    secret = json.loads(Path(where.group(1)).read_text())["api_secret"]
+    return SimProc(int(port_file.read_text().strip()), key.group(1), secret, proc)
 
 
 @pytest.fixture(scope="module")
