@@ -85,6 +85,11 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--runs", type=int, default=15)
     a = p.parse_args()
+    # `krakenfix logon` needs a key to sign with; the conformance acceptor does not check it.
+    # Its state (store, log) goes to a temp dir, not the user's.
+    os.environ.update(KRAKENFIX_API_KEY="bench-key", KRAKENFIX_API_SECRET="YmVuY2gtc2VjcmV0LWJlbmNoLXNlY3JldA==",
+                      KRAKENFIX_NO_KEYRING="1", KRAKENFIX_STATE_DIR=tempfile.mkdtemp(prefix="kfx-bench-state-"),
+                      KRAKENFIX_CONFIG_DIR=tempfile.mkdtemp(prefix="kfx-bench-config-"))
     port_file = Path(tempfile.mkdtemp()) / "port"
     acceptor = subprocess.Popen(
         [sys.executable, "-m", "krakenfix_cli.sim.conformance", "--port", "0", "--port-file", str(port_file)],
@@ -105,7 +110,8 @@ def main() -> None:
             pass
         cli = [sys.executable, "-m", "krakenfix_cli", "logon", "--host", "127.0.0.1", "--port", port, "--no-tls",
                "--sender-comp-id", "TW44", "--target-comp-id", "ISLD", "--output", "compact"]
-        env_marker = os.environ.get("KFX_LOGON_MARKER", "logged on")
+        # The gateway's Logon(A) answer, printed as it arrives: the moment the CLI is logged on.
+        env_marker = os.environ.get("KFX_LOGON_MARKER", "< Logon")
         for _ in range(a.runs):
             rows[0][1].append(time_to_marker([sys.executable, "-c", OURS, port]))
             rows[1][1].append(time_to_marker(cli, env_marker))

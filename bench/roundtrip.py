@@ -53,9 +53,12 @@ async def bench_ours(count: int, warmup: int, pipeline: int) -> dict[str, float]
 
     tmp = Path(tempfile.mkdtemp(prefix="kfx-bench-"))
     port_file = tmp / "port"
+    # The simulator's state (its demo credentials file) goes under the temp dir, not the user's.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KRAKENFIX_")}
+    env["KRAKENFIX_STATE_DIR"] = str(tmp / "state")
     proc = subprocess.Popen(
         [sys.executable, "-m", "krakenfix_cli.cli.sim", "--no-tls", "--port", "0", "--port-file", str(port_file)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env,
     )  # fmt: skip
     try:
         banner: dict[str, str] = {}
@@ -68,6 +71,11 @@ async def bench_ours(count: int, warmup: int, pipeline: int) -> dict[str, float]
                 break
         port = int(port_file.read_text())
         key, secret = banner["API key"], banner["API secret"]
+        if secret.startswith("in "):  # the banner names the 0600 file that holds the secret
+            secret = json.loads(Path(secret.split()[1]).read_text())["api_secret"]
+        if secret.startswith("in ") and " (mode" in secret:
+            # The banner names the endpoint file (0600) that holds the demo secret.
+            secret = json.loads(Path(secret[3:secret.index(" (mode")]).read_text())["api_secret"]
         sender = "KFXDEMO"
         nonces = NonceSource()
 

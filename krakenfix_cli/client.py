@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -244,7 +245,9 @@ class Client:
             return
         expected = self.session.next_target_seq
         if 0 < self._checkpoint + 1 < expected:
-            await self.request_resend(self._checkpoint + 1, 0)
+            # Only the part the engine will not ask for itself: it already requests a
+            # resend from ``expected`` when the gateway's numbers ran ahead.
+            await self.request_resend(self._checkpoint + 1, expected - 1)
 
     def processed(self, msg: Message) -> None:
         """The application is done with ``msg``: checkpoint its MsgSeqNum(34) (with a state dir)."""
@@ -254,9 +257,13 @@ class Client:
 
     def _write_checkpoint(self, seq: int) -> None:
         self._checkpoint = seq
-        if self._checkpoint_path is not None:
+        path = self._checkpoint_path
+        if path is not None:
+            # Write aside, then rename: a kill -9 leaves the old mark or the new one, never none.
+            tmp = path.with_name(path.name + ".tmp")
             with contextlib.suppress(OSError):
-                self._checkpoint_path.write_text(str(seq))
+                tmp.write_text(str(seq))
+                os.replace(tmp, path)
 
     def _on_event(self, ev: Event) -> None:
         waiter = self._logon_waiter
