@@ -1,5 +1,5 @@
 """``python -m krakenfix_cli``: the same entry point as the ``krakenfix`` command."""
 
-from krakenfix_cli.cli.app import main
+from krakenfix_cli.cli.entry import main
 
 main()
