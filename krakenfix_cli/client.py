@@ -135,6 +135,8 @@ class Client:
         self.facts = LogonFacts()
         self.connection_id = ""
         self.close_reason = ""
+        #: A local exception that ended the connection (e.g. OSError ENOSPC from the store).
+        self.failure: BaseException | None = None
         self._checkpoint_path: Path | None = None
         self._checkpoint = 0
         directory = _session_directory(spec)
@@ -226,6 +228,8 @@ class Client:
             await self._replay_unprocessed(ev.reset)
             return self.facts
         await self._wait_task()
+        if self.failure is not None:
+            raise self.failure
         if isinstance(ev, LogonRefused):
             raise LogonRefusedError(ev.reason, diagnose(ev.reason), self.facts)
         raise LogonRefusedError(self.close_reason or "connection closed", SILENT_CLOSE, self.facts)
@@ -277,8 +281,13 @@ class Client:
 
     def _on_closed(self, task: asyncio.Task[str]) -> None:
         """The socket is gone: wake a pending logon and tell subscribers."""
-        reason = "" if task.cancelled() or task.exception() else task.result()
-        self.close_reason = self.close_reason or reason or "connection closed"
+        failure = None if task.cancelled() else task.exception()
+        if failure is not None:
+            # Not the network: our own side failed (a full disk under the store, ...).
+            self.failure = failure
+        reason = "" if task.cancelled() or failure is not None else task.result()
+        self.close_reason = self.close_reason or reason or (
+            f"stopped by a local error: {failure}" if failure is not None else "connection closed")
         waiter = self._logon_waiter
         ev = Disconnect(self.close_reason)
         if waiter is not None and not waiter.done():

@@ -239,6 +239,8 @@ async def _tail(
             reporter.note(f"logged on to {spec.host}:{spec.port} as {spec.sender_comp_id}→{spec.target_comp_id} "
                           f"({how}); streaming")
             outcome = await _stream(client, state, stop, time_left)
+            if client.failure is not None:
+                raise client.failure  # our own side broke (disk full): reconnecting cannot help
             if outcome in ("interrupted", "duration", "max-messages"):
                 result.stopped_by = outcome
                 with contextlib.suppress(Exception):

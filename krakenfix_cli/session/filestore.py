@@ -25,6 +25,7 @@ a new epoch; records of an older epoch are ignored and truncated on the next ope
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import struct
@@ -268,8 +269,11 @@ class FileStore:
             if self.sync:
                 _datasync(self._body_fd)
         except OSError:
-            # A half-written record (disk full) must not sit in front of later ones.
-            os.ftruncate(self._body_fd, offset)
+            # A half-written record (disk full) must not sit in front of later ones. If even
+            # the truncate fails, recovery on the next open cuts the torn record; the write
+            # error is the one to report.
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._body_fd, offset)
             raise
         self._index[seq] = (offset + _REC.size, len(frame))
         self._sender = seq + 1
