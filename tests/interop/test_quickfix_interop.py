@@ -7,9 +7,11 @@ namespace (``unshare -n``) whose sole interface is loopback.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -45,3 +47,36 @@ def test_our_client_against_a_quickfix_acceptor(tls: bool, tmp_path: Path) -> No
     assert result["closed"]
     if tls:
         assert result["tls_version"] in ("TLSv1.2", "TLSv1.3")
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["tcp", "tls"])
+def test_a_quickfix_initiator_against_our_simulator(tls: bool, tmp_path: Path) -> None:
+    """QuickFIX logs on with Kraken's signature, trades, and recovers a gap each way."""
+    state = tmp_path / "state"
+    port_file = tmp_path / "port"
+    env = {**os.environ, "KRAKENFIX_STATE_DIR": str(state), "KRAKENFIX_CONFIG_DIR": str(tmp_path / "cfg")}
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "krakenfix_cli", "sim", "--tls" if tls else "--no-tls", "--port", "0",
+         "--port-file", str(port_file)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        endpoint = state / "sim-endpoint.json"
+        for _ in range(200):
+            if endpoint.exists() and port_file.exists() and port_file.read_text().strip():
+                break
+            time.sleep(0.05)
+        out = tmp_path / "result.json"
+        cmd = [sys.executable, str(HERE / "qf_initiator_harness.py"), "--port", port_file.read_text().strip(),
+               "--endpoint", str(endpoint), "--out", str(out)]
+        if tls:
+            cmd += ["--tls", "--ca", str(state / "sim-ca.pem")]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, (proc.stdout + proc.stderr)[-2000:] + (out.read_text() if out.exists() else "")
+        result = json.loads(out.read_text())
+        assert result["acks"] and result["cancelled"] and result["after_acked"]
+        assert result["simulator_asked_resend"] and result["replayed"]
+        assert "4" in result["admin_in"] and result["logged_out"]
+    finally:
+        sim.terminate()
+        sim.wait(10)
