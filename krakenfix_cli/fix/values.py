@@ -16,14 +16,34 @@ from krakenfix_cli.fix.errors import FixError
 _UTC = dt.UTC
 _TS_RE = re.compile(r"(\d{4})(\d{2})(\d{2})-(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\Z")
 _DAY_CACHE: dict[int, str] = {}
+#: (whole POSIX second, its ``YYYYMMDD-HH:MM:SS``): the last one formatted.
+_LAST_SECOND: tuple[int, str] = (-1 << 62, "")
+#: (a validated ``YYYYMMDD-HH:MM:SS`` prefix, its POSIX seconds): the last one parsed.
+_LAST_PARSED: tuple[str, float] = ("-" * 18, 0.0)  # 18 chars: never equal to a text[:17]
 
 
 def format_utc_timestamp(epoch: float, millis: bool = True) -> str:
-    """``YYYYMMDD-HH:MM:SS.sss`` for a POSIX time in seconds (UTC)."""
+    """``YYYYMMDD-HH:MM:SS.sss`` for a POSIX time in seconds (UTC).
+
+    Every outbound header carries one, so the ``YYYYMMDD-HH:MM:SS`` part is kept for the
+    last whole second seen (most messages share it) and only the milliseconds are formatted.
+    """
     whole = int(epoch)
     ms = round((epoch - whole) * 1000)
     if ms >= 1000:
         whole, ms = whole + 1, ms - 1000
+    last = _LAST_SECOND
+    if last[0] == whole:
+        text = last[1]
+    else:
+        text = _format_second(whole)
+    if millis:
+        return f"{text}.{ms:03d}"
+    return text
+
+
+def _format_second(whole: int) -> str:
+    global _LAST_SECOND
     day, secs = divmod(whole, 86400)
     prefix = _DAY_CACHE.get(day)
     if prefix is None:
@@ -33,13 +53,33 @@ def format_utc_timestamp(epoch: float, millis: bool = True) -> str:
         _DAY_CACHE[day] = prefix
     h, rem = divmod(secs, 3600)
     m, s = divmod(rem, 60)
-    if millis:
-        return f"{prefix}{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
-    return f"{prefix}{h:02d}:{m:02d}:{s:02d}"
+    text = f"{prefix}{h:02d}:{m:02d}:{s:02d}"
+    _LAST_SECOND = (whole, text)
+    return text
 
 
 def parse_utc_timestamp(text: str) -> float:
-    """POSIX seconds from a FIX UTCTimestamp; raises :class:`FixError` when malformed."""
+    """POSIX seconds from a FIX UTCTimestamp; raises :class:`FixError` when malformed.
+
+    The engine parses every inbound SendingTime(52), and consecutive ones share their
+    ``YYYYMMDD-HH:MM:SS`` part: that part's value is kept for the last second seen, so a
+    repeat only checks and adds the fraction (the same checks and sum as the full parse).
+    """
+    last = _LAST_PARSED
+    if text[:17] == last[0]:
+        tail = text[17:]
+        if not tail:
+            return last[1]
+        frac = tail[1:]
+        if tail[0] == "." and 0 < len(frac) <= 9 and frac.isdecimal():
+            fraction: float = int(frac) / 10 ** len(frac)
+            return last[1] + fraction
+        raise FixError(f"not a UTCTimestamp: {text!r}")
+    return _parse_full(text)
+
+
+def _parse_full(text: str) -> float:
+    global _LAST_PARSED
     m = _TS_RE.match(text)
     if m is None:
         raise FixError(f"not a UTCTimestamp: {text!r}")
@@ -49,6 +89,7 @@ def parse_utc_timestamp(text: str) -> float:
     except ValueError as exc:
         raise FixError(f"not a UTCTimestamp: {text!r}") from exc
     seconds = when.timestamp()
+    _LAST_PARSED = (text[:17], seconds)
     if frac:
         seconds += int(frac) / 10 ** len(frac)
     return seconds

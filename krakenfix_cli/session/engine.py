@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Sequence
 
-from krakenfix_cli.fix.encode import encode_fields
+from krakenfix_cli.fix.encode import encode_fields, encode_text
 from krakenfix_cli.fix.errors import FixError, FramingError
 from krakenfix_cli.fix.framing import Framer
 from krakenfix_cli.fix.message import Field, Message, decode
@@ -63,6 +63,10 @@ from krakenfix_cli.session.store import MessageStore
 
 #: Header fields the engine writes itself; a caller's values for them are ignored.
 _OWN_HEADER = frozenset({8, 9, 34, 35, 49, 52, 56})
+#: Header fields a caller may add (PossDupFlag, routing...): rare, so they take the slow path.
+_EXTRA_HEADER = HEADER_TAGS - _OWN_HEADER
+#: Tags never copied into the body: the header and CheckSum(10).
+_NOT_BODY = HEADER_TAGS | {10}
 #: Routing pairs swapped on a Reject(3) (QuickFIX reverseRoute).
 _REVERSE_ROUTE = ((115, 128), (116, 129), (144, 145), (128, 115), (129, 116), (145, 144))
 
@@ -140,14 +144,19 @@ class Session:
 
     def next_deadline(self) -> float | None:
         """When :meth:`handle_timer` must next run; None when nothing is pending."""
-        if self.status in (Status.DISCONNECTED, Status.CLOSING):
+        st = self.status
+        if st is Status.DISCONNECTED or st is Status.CLOSING:
             return None
-        deadlines = [d for d in (self._logon_deadline, self._logout_deadline) if d is not None]
-        if self.status in (Status.LOGGED_ON, Status.LOGOUT_SENT):
-            hb = next_heartbeat_deadline(self._hb, self.config.test_request_factor, self.config.timeout_factor)
-            if hb is not None:
-                deadlines.append(hb)
-        return min(deadlines) if deadlines else None
+        # The transport asks after every input: the earliest of three, without building a list.
+        best = self._logon_deadline
+        d = self._logout_deadline
+        if d is not None and (best is None or d < best):
+            best = d
+        if st is Status.LOGGED_ON or st is Status.LOGOUT_SENT:
+            d = next_heartbeat_deadline(self._hb, self.config.test_request_factor, self.config.timeout_factor)
+            if d is not None and (best is None or d < best):
+                best = d
+        return best
 
     # -- inputs: the caller -----------------------------------------------------------------------
     def connect(self, now: float) -> None:
@@ -293,11 +302,22 @@ class Session:
         return [(35, mtype), *head]
 
     def _send(self, mtype: str, fields: Sequence[Field], now: float, store: bool = True) -> int:
-        """Header, encode, store (durable), then queue: in that order."""
+        """Header, encode, store (durable), then queue: in that order.
+
+        Every outbound message passes here, so the usual header (35, 34, 49, 52, 56: already
+        in tag order) is one f-string joined to the body text; a caller's extra header
+        fields take :meth:`_header`'s sorted path. Both give the same bytes.
+        """
         seq = self.store.next_sender_seq
-        extra = [f for f in fields if f[0] in HEADER_TAGS and f[0] not in _OWN_HEADER]
-        body = [f for f in fields if f[0] not in HEADER_TAGS and f[0] != 10]
-        frame = encode_fields(self._header(mtype, seq, now, extra) + body, self.config.begin_string)
+        cfg = self.config
+        body = "".join([f"{t}={v}\x01" for t, v in fields if t not in _NOT_BODY])
+        extra = [f for f in fields if f[0] in _EXTRA_HEADER]
+        if extra:
+            head = "".join([f"{t}={v}\x01" for t, v in self._header(mtype, seq, now, extra)])
+        else:
+            head = (f"35={mtype}\x0134={seq}\x0149={cfg.sender_comp_id}\x0152={format_utc_timestamp(now)}"
+                    f"\x0156={cfg.target_comp_id}\x01")
+        frame = encode_text(head + body, cfg.begin_string)
         # Store, then send. A Logon(A)'s Password(554) never reaches the disk: admin messages
         # are gap-filled on resend, so the stored copy only needs its MsgSeqNum(34) and type.
         self.store.save(seq, redact_frame(frame) if mtype == "A" else frame)
@@ -409,24 +429,28 @@ class Session:
             handler(self, msg, now)
         else:
             self._on_app(msg, now)
-        if self.status is Status.LOGGED_ON or self.status is Status.LOGOUT_SENT:
+        if self._queue and (self.status is Status.LOGGED_ON or self.status is Status.LOGOUT_SENT):
             self._drain_queue(now)
 
     def _verify(self, msg: Message, now: float, too_high: bool, too_low: bool) -> int:
         """QuickFIX ``verify``: SendingTime, CompIDs, sequence. Returns OK or STOP."""
-        missing = next((t for t in (49, 56, 52) if not msg.get(t)), None)
-        if missing is not None or ((too_high or too_low) and msg.get_int(34) is None):
+        sender = msg.get(49)
+        target = msg.get(56)
+        sent = msg.get(52)
+        missing = 49 if not sender else 56 if not target else 52 if not sent else None
+        number = msg.get_int(34)
+        if missing is not None or ((too_high or too_low) and number is None):
             self._send_reject(msg, 1, missing if missing is not None else 34, now)
             return _Verify.STOP
-        if not self._good_time(msg, now):
+        if not self._good_time(sent, now):
             self._send_reject(msg, 10, None, now)
             self._send_logout(now)
             return _Verify.STOP
-        if msg.get(49) != self.config.target_comp_id or msg.get(56) != self.config.sender_comp_id:
+        if sender != self.config.target_comp_id or target != self.config.sender_comp_id:
             self._send_reject(msg, 9, None, now)
             self._send_logout(now)
             return _Verify.STOP
-        seq = msg.get_int(34) or 0
+        seq = number or 0
         expected = self.store.next_target_seq
         if too_high and seq > expected:
             self._target_too_high(msg, seq, expected, now)
@@ -443,12 +467,13 @@ class Session:
         self._hb.test_requests = 0
         return _Verify.OK
 
-    def _good_time(self, msg: Message, now: float) -> bool:
+    def _good_time(self, sending_time: str | None, now: float) -> bool:
+        """SendingTime(52) within the tolerance of ``now`` (always, when there is none)."""
         tol = self.config.sending_time_tolerance
         if tol is None:
             return True
         try:
-            sent = parse_utc_timestamp(msg.get(52) or "")
+            sent = parse_utc_timestamp(sending_time or "")
         except FixError:
             return False
         return abs(now - sent) <= tol
@@ -513,7 +538,7 @@ class Session:
             if msg.get(49) != cfg.target_comp_id or msg.get(56) != cfg.sender_comp_id:
                 self._close(f"Logon from {msg.get(49)!r} to {msg.get(56)!r}: unknown CompIDs", now)
                 return
-            if not self._good_time(msg, now):
+            if not self._good_time(msg.get(52), now):
                 self._close("Logon SendingTime(52) outside the accepted window", now)
                 return
         if cfg.role is Role.ACCEPTOR and first:

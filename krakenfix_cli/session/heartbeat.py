@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass
+@dataclass(slots=True)
 class HeartbeatState:
     """When we last sent and received anything, and how many TestRequests are unanswered."""
 
@@ -37,13 +37,17 @@ def timed_out(s: HeartbeatState, now: float, factor: float) -> bool:
 
 
 def next_heartbeat_deadline(s: HeartbeatState, test_factor: float, timeout_factor: float) -> float | None:
-    """The earliest time one of the three predicates can become true."""
-    if s.interval <= 0:
+    """The earliest time one of the three predicates can become true (asked after every input)."""
+    interval = s.interval
+    if interval <= 0:
         return None
-    candidates = [
-        s.last_received + test_factor * (s.test_requests + 1) * s.interval,
-        s.last_received + timeout_factor * s.interval,
-    ]
+    received = s.last_received
+    best = received + test_factor * (s.test_requests + 1) * interval
+    dead = received + timeout_factor * interval
+    if dead < best:
+        best = dead
     if s.test_requests == 0:
-        candidates.append(s.last_sent + s.interval)
-    return min(candidates)
+        beat = s.last_sent + interval
+        if beat < best:
+            best = beat
+    return best

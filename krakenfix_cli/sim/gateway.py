@@ -142,14 +142,54 @@ ZERO = Decimal(0)
 _AVG = Decimal("0.00000001")
 
 
+#: Text → Decimal for prices and quantities: an order's values repeat (the same size and
+#: price, order after order), and each is read 3-4 times on its way through the checks.
+_DECIMALS: dict[str, Decimal] = {}
+#: Text → finite Decimal or None (not a number): the validator's answers, kept likewise.
+_NUMS: dict[str, Decimal | None] = {}
+
+
+def _dec(text: str) -> Decimal:
+    """``Decimal(text)``, remembered (Decimals are immutable, construction is exact)."""
+    d = _DECIMALS.get(text)
+    if d is None:
+        d = Decimal(text)
+        if len(_DECIMALS) >= 4096:
+            _DECIMALS.clear()
+        _DECIMALS[text] = d
+    return d
+
+
 def _num(text: str | None) -> Decimal | None:
     if text is None:
         return None
+    if text in _NUMS:
+        return _NUMS[text]
     try:
-        d = Decimal(text)
+        d: Decimal | None = Decimal(text)
     except InvalidOperation:
-        return None
-    return d if d.is_finite() else None
+        d = None
+    if d is not None and not d.is_finite():
+        d = None
+    if len(_NUMS) >= 4096:
+        _NUMS.clear()
+    _NUMS[text] = d
+    return d
+
+
+_field_map_last: tuple[Message | None, dict[int, str]] = (None, {})
+
+
+def _field_map(msg: Message) -> dict[int, str]:
+    """``dict(msg.fields)``, built once per message: the validator and the order handler
+    read the same NewOrderSingle (the last one is kept; its identity is the key)."""
+    global _field_map_last
+    last = _field_map_last
+    if last[0] is msg:
+        return last[1]
+    d = dict(msg.fields)
+    _field_map_last = (msg, d)
+    return d
 
 
 def _fmt(d: Decimal) -> str:
@@ -182,7 +222,7 @@ def field_problems(msg: Message, derivatives: bool) -> list[Problem]:
     required = _REQUIRED.get(mtype)
     if required is None:
         return []
-    g = dict(msg.fields).get  # one dict, many lookups: cheaper than Message.get on the order path
+    g = _field_map(msg).get  # one dict, many lookups: cheaper than Message.get on the order path
     for tag in required:
         if not g(tag):
             return [(1, tag, "Required tag missing")]
@@ -376,6 +416,11 @@ class Gateway:
     def publish(self, venue: Venue, now: float) -> None:
         """Send market-data increments for every changed book of ``venue``."""
         handlers = [h for h in self.md_handlers if h.derivatives == venue.derivatives and h.subs]
+        if not handlers:  # after every order: nobody to tell, but trades are still consumed
+            for book in venue.books.values():
+                if book.recent_trades:
+                    book.take_trades()
+            return
         for sym, book in venue.books.items():
             trades = book.take_trades() if book.recent_trades else []
             for h in handlers:
@@ -627,8 +672,8 @@ class TradingHandler:
     # -- D ------------------------------------------------------------------------------------------
     def _order_problem(self, msg: Message, inst: Instrument) -> str | None:
         """Business checks before the engine (layer 2); the EOrder text or None."""
-        g = dict(msg.fields).get
-        qty = Decimal(msg[38])
+        g = _field_map(msg).get
+        qty = _dec(msg[38])
         if qty < inst.qty_min:
             return E_MIN
         if inst.qty_max is not None and qty > inst.qty_max:
@@ -637,7 +682,7 @@ class TradingHandler:
             return f"{E_ARGS}:volume has more than {inst.qty_precision} decimals"
         px_text = g(44)
         if px_text is not None:
-            px = Decimal(px_text)
+            px = _dec(px_text)
             if px <= 0:
                 return E_PRICE
             if px % inst.tick:
@@ -645,11 +690,11 @@ class TradingHandler:
             if inst.min_cost is not None and px * qty < inst.min_cost:
                 return E_COST
         stop = g(99)
-        if stop is not None and Decimal(stop) % inst.tick:
+        if stop is not None and _dec(stop) % inst.tick:
             return E_TICK
         disp = g(1138)
         if disp is not None:
-            if Decimal(disp) * 15 < qty:
+            if _dec(disp) * 15 < qty:
                 return f"{E_ARGS}:DisplayQty(1138) must be at least 1/15 of OrderQty(38)"
             if g(40) != "2":
                 return f"{E_ARGS}:DisplayQty(1138) is for limit orders only"
@@ -675,7 +720,7 @@ class TradingHandler:
 
     def on_new_order(self, msg: Message, now: float) -> None:
         """NewOrderSingle(D): checks, acknowledgement (150=0), then the book."""
-        g = dict(msg.fields).get
+        g = _field_map(msg).get
         clordid = msg[11]
         symbol = msg[55]
         venue = self.venue
@@ -730,11 +775,11 @@ class TradingHandler:
         stop = g(99)
         disp = g(1138)
         order = Order(
-            venue.new_order_id(), clordid, self.comp.account, symbol, msg[54], ord_type, Decimal(msg[38]),
-            Decimal(px) if px is not None and ord_type != "1" else None,
-            Decimal(stop) if stop is not None else None, msg[59], exec_inst,
+            venue.new_order_id(), clordid, self.comp.account, symbol, msg[54], ord_type, _dec(msg[38]),
+            _dec(px) if px is not None and ord_type != "1" else None,
+            _dec(stop) if stop is not None else None, msg[59], exec_inst,
             "P" in exec_inst.split() if exec_inst else False, stp or "1",
-            Decimal(disp) if disp is not None else None, expire_at, self._owner,
+            _dec(disp) if disp is not None else None, expire_at, self._owner,
         )  # fmt: skip
         venue.orders[order.order_id] = order
         self.by_clordid[clordid] = order

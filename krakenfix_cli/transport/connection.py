@@ -1,7 +1,7 @@
 """Drive a sans-IO :class:`Session` over an asyncio stream pair.
 
 One task reads the socket and feeds ``receive_bytes``; after every input the driver
-flushes ``bytes_to_send`` and re-arms a single timer at ``next_deadline`` (aioquic's
+flushes ``bytes_to_send`` and keeps a single timer at or before ``next_deadline`` (aioquic's
 ``QuicConnectionProtocol`` habit). Events are handed to a callback, in order, on the
 event loop. The driver is the only place a session meets a socket.
 """
@@ -36,6 +36,8 @@ class Connection:
         self.on_event = on_event
         self.clock = clock
         self._timer: asyncio.TimerHandle | None = None
+        #: The session deadline the armed timer was set for.
+        self._armed_for = 0.0
         self._closed = asyncio.Event()
         self._closing = False
         self._loop = asyncio.get_running_loop()
@@ -126,12 +128,23 @@ class Connection:
         self._arm()
 
     def _arm(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        """Keep one timer at or before the session's next deadline.
+
+        Every inbound message moves the heartbeat deadlines later, so an armed timer that is
+        not later than the new deadline is kept rather than cancelled and re-created per
+        message: it may fire early, where ``handle_timer`` finds nothing due (its predicates
+        are the deadlines themselves) and ``_after_input`` arms it again for the real one.
+        """
         deadline = self.session.next_deadline()
+        timer = self._timer
+        if timer is not None:
+            if deadline is not None and deadline >= self._armed_for:
+                return
+            timer.cancel()
+            self._timer = None
         if deadline is None:
             return
+        self._armed_for = deadline
         delay = max(0.0, deadline - self.clock.now())
         self._timer = self._loop.call_later(delay, self._on_timer)
 
