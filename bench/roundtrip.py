@@ -73,9 +73,6 @@ async def bench_ours(count: int, warmup: int, pipeline: int) -> dict[str, float]
         key, secret = banner["API key"], banner["API secret"]
         if secret.startswith("in "):  # the banner names the 0600 file that holds the secret
             secret = json.loads(Path(secret.split()[1]).read_text())["api_secret"]
-        if secret.startswith("in ") and " (mode" in secret:
-            # The banner names the endpoint file (0600) that holds the demo secret.
-            secret = json.loads(Path(secret[3:secret.index(" (mode")]).read_text())["api_secret"]
         sender = "KFXDEMO"
         nonces = NonceSource()
 
