@@ -6,8 +6,10 @@
 
 Each benchmark runs in its own interpreter (its own peak RSS, no warm caches shared) and
 measures its peer in the same run; this script only chooses the sizes, reads their output
-and puts the figures side by side. Goals marked "(proposed)" are not written anywhere else
-in the project yet; the others are the ones the benchmarks themselves state.
+and puts the figures side by side. The goals are the issues' own: codec >= QuickFIX and
+>= 10x simplefix; --help < 100 ms; round trip <= 1.2x QuickFIX's p50 and >= 15,000
+orders/s; tail >= 20,000 msg/s and < 100 MB; REPL < 300 ms. Logon time has no stated goal,
+so it is set against QuickFIX.
 """
 
 from __future__ import annotations
@@ -98,15 +100,18 @@ def codec(args: list[str]) -> list[Row]:
     enc_sf = find(r"^simplefix FixMessage \+ encode\(\)" + rate, out)
     rss = find(r"peak RSS after our three runs: (\d+) MiB", out)
     return [
-        Row("codec frame+verify msg/s", verify, qf, "QuickFIX Message(str)", "msg/s", ">= peer (proposed)",
+        Row("codec frame+verify msg/s", verify, qf, "QuickFIX Message(str)", "msg/s", ">= QuickFIX",
             None if verify is None or qf is None else verify >= qf),
-        Row("codec frame+verify+decode msg/s", full, qf, "QuickFIX Message(str)", "msg/s", "-", None),
-        Row("codec decode vs simplefix msg/s", full, sf, "simplefix FixParser", "msg/s", ">= 5x peer (proposed)",
-            None if full is None or sf is None else full >= 5 * sf),
+        Row("codec frame+verify vs simplefix msg/s", verify, sf, "simplefix FixParser", "msg/s", ">= 10x simplefix",
+            None if verify is None or sf is None else verify >= 10 * sf),
+        Row("codec frame+verify+decode msg/s", full, qf, "QuickFIX Message(str)", "msg/s", ">= QuickFIX",
+            None if full is None or qf is None else full >= qf),
+        Row("codec decode vs simplefix msg/s", full, sf, "simplefix FixParser", "msg/s", ">= 10x simplefix",
+            None if full is None or sf is None else full >= 10 * sf),
         Row("codec encode msg/s", num(enc.group(1)) if enc else None, num(enc_sf.group(1)) if enc_sf else None,
             "simplefix encode()", "msg/s", "-", None),
         Row("codec peak RSS MiB (streaming)", float(rss.group(1)) if rss else None, None, "-", "MiB",
-            "flat (proposed)", None),
+            "flat", None),
     ]
 
 
@@ -134,7 +139,7 @@ def startup(runs: int) -> list[Row]:
         floor.append(_time([sys.executable, "-c", "pass"]))
     o, p = statistics.median(ours), statistics.median(peer)
     return [Row("start-up `krakenfix --help` ms", o, p, "one-command typer app --help", "ms",
-                "<= peer (proposed)", o <= p),
+                "< 100 ms", o < 100),
             Row("start-up floor `python -c pass` ms", statistics.median(floor), None, "-", "ms", "-", None)]
 
 
@@ -148,7 +153,7 @@ def logon(args: list[str]) -> list[Row]:
     qf = med("QuickFIX SocketInitiator (python -c)")
     client, cli = med("krakenfix Client (python -c)"), med("krakenfix logon (CLI)")
     return [Row("logon: process start -> logged on ms", client, qf, "QuickFIX SocketInitiator", "ms",
-                "<= peer (proposed)", None if client is None or qf is None else client <= qf),
+                "<= QuickFIX", None if client is None or qf is None else client <= qf),
             Row("logon: `krakenfix logon` CLI ms", cli, qf, "QuickFIX SocketInitiator", "ms", "-", None)]
 
 
@@ -186,7 +191,7 @@ def tail(args: list[str]) -> list[Row]:
         Row("tail compact lines to a pipe msg/s", rate, num(sf.group(1)) if sf else None,
             "simplefix parse + str()", "msg/s", ">= 20000/s", ge(rate, 20000)),
         Row("tail peak RSS MiB", float(ours.group(3)) if ours else None, float(sf.group(3)) if sf else None,
-            "simplefix", "MiB", "<= 64 MiB (proposed)", le(float(ours.group(3)) if ours else None, 64)),
+            "simplefix", "MiB", "< 100 MB", le(float(ours.group(3)) if ours else None, 95)),
         Row("tail render only msg/s", num(render.group(1)) if render else None, None, "-", "msg/s", "-", None),
     ]
 
