@@ -186,12 +186,12 @@ def test_enum_descriptions_are_title_cased() -> None:
     assert generate.pretty("") == ""
 
 
-@pytest.mark.skipif(not XML.exists(), reason="shared/conformance/quickfix-fix44/FIX44.xml not available")
+@pytest.mark.skipif(not XML.exists(), reason="tests/conformance/suite/quickfix-fix44/FIX44.xml not available")
 def test_generated_json_is_up_to_date_with_the_xml() -> None:
     assert generate.main(["--xml", str(XML), "--check"]) == 0
 
 
-@pytest.mark.skipif(not XML.exists(), reason="shared/conformance/quickfix-fix44/FIX44.xml not available")
+@pytest.mark.skipif(not XML.exists(), reason="tests/conformance/suite/quickfix-fix44/FIX44.xml not available")
 def test_generator_runs_as_a_module(tmp_path: Path) -> None:
     out = tmp_path / "fix44.json"
     done = subprocess.run(

@@ -21,7 +21,7 @@ from krakenfix_cli.fix.validate import (
     validate,
 )
 
-CONFORMANCE = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "quickfix-fix44"
+CONFORMANCE = Path(__file__).resolve().parents[1] / "conformance" / "suite" / "quickfix-fix44"
 TIME = "20240415-12:00:00"
 HDR = f"8=FIX.4.4|9=10|35={{mt}}|34=2|49=TW44|52={TIME}|56=ISLD|"
 D_OK = f"11=ID|21=1|40=1|54=1|38=200.00|55=INTC|60={TIME}|"
@@ -281,7 +281,7 @@ def quickfix_dd() -> object:
     qf = pytest.importorskip("quickfix")
     xml = CONFORMANCE / "FIX44.xml"
     if not xml.exists():
-        pytest.skip("shared/conformance/quickfix-fix44/FIX44.xml not available")
+        pytest.skip("tests/conformance/suite/quickfix-fix44/FIX44.xml not available")
     return qf.DataDictionary(str(xml))
 
 

@@ -37,7 +37,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 OUTPUT = HERE / "fix44.json"
 #: Where the shared conformance kit keeps QuickFIX's dictionary, relative to the checkout.
-DEFAULT_XML = HERE.parents[3] / "shared" / "conformance" / "quickfix-fix44" / "FIX44.xml"
+#: The repository's unchanged copy of QuickFIX's spec/FIX44.xml (with its licence), next to the
+#: acceptance scenarios that assume it.
+DEFAULT_XML = HERE.parents[2] / "tests" / "conformance" / "suite" / "quickfix-fix44" / "FIX44.xml"
 
 ABOUT = (
     "Derived from QuickFIX spec/FIX44.xml (quickfix/quickfix@50787185, The QuickFIX Software "
