@@ -6,26 +6,11 @@ function returns those words and names the scenario.
 
 from __future__ import annotations
 
-#: SessionRejectReason(373) → Text(58), QuickFIX's wording (scenarios 14a-14i, 2k, 2o, 2q, 11c).
-REJECT_TEXTS: dict[int, str] = {
-    0: "Invalid tag number",
-    1: "Required tag missing",
-    2: "Tag not defined for this message type",
-    3: "Undefined Tag",
-    4: "Tag specified without a value",
-    5: "Value is incorrect (out of range) for this tag",
-    6: "Incorrect data format for value",
-    7: "Decryption problem",
-    8: "Signature problem",
-    9: "CompID problem",
-    10: "SendingTime accuracy problem",
-    11: "Invalid MsgType",
-    13: "Tag appears more than once",
-    14: "Tag specified out of required order",
-    15: "Repeating group fields out of order",
-    16: "Incorrect NumInGroup count for repeating group",
-    17: "Non Data value includes field delimiter (SOH character)",
-}
+from krakenfix_cli.fix.validate import REASON_TEXTS, UNSUPPORTED_VERSION
+
+#: SessionRejectReason(373) → Text(58): QuickFIX's wording (scenarios 14a-14i, 2k, 2o, 2q, 11c),
+#: kept once, beside the validator that produces most of these reasons.
+REJECT_TEXTS = REASON_TEXTS
 
 
 def reject_text(reason: int) -> str:
@@ -40,7 +25,7 @@ def seq_too_low(expected: int, received: int) -> str:
 
 def incorrect_begin_string() -> str:
     """Logout text when BeginString(8) changes mid-session (scenario 2i)."""
-    return "Incorrect BeginString"
+    return REASON_TEXTS[UNSUPPORTED_VERSION]
 
 
 def logon_timeout(seconds: float) -> str:
