@@ -16,7 +16,7 @@ from krakenfix_cli.client import Client, ClientSpec, ConnectFailed, LogonFacts, 
 from krakenfix_cli.kraken.auth import DEFAULT_NONCE_WINDOW_MS
 from krakenfix_cli.ops.outcomes import LogonResult, LogonStep
 from krakenfix_cli.ops.report import Reporter
-from krakenfix_cli.ops.session import show_all_but_heartbeats, spec_for_simulator, start_embedded_simulator, tap
+from krakenfix_cli.ops.session import maybe_embedded, show_all_but_heartbeats, tap
 from krakenfix_cli.session.events import Disconnect, LogoutReceived
 from krakenfix_cli.transport import clock
 
@@ -83,18 +83,9 @@ async def logon(
     nonce_window_ms: int = DEFAULT_NONCE_WINDOW_MS,
 ) -> LogonResult:
     """Log on and report; with ``hold``, stay logged on until ``stop`` is set (or ``hold_for`` s)."""
-    sim = None
-    try:
-        if embedded_sim:
-            sim = await start_embedded_simulator()
-            spec = spec_for_simulator(sim, spec)
-            reporter.note(f"embedded simulator on {sim.host}:{sim.port}")
+    async with maybe_embedded(spec, reporter, embedded_sim) as (spec, _sim):
         return await _logon(spec, reporter, timeout=timeout, hold=hold, hold_for=hold_for, stop=stop,
                             nonce_window_ms=nonce_window_ms)
-    finally:
-        if sim is not None:
-            with contextlib.suppress(Exception):
-                await sim.close()
 
 
 async def _logon(

@@ -151,6 +151,23 @@ def spec_for_simulator(sim: RunningSimulator, base: ClientSpec | None = None) ->
     return dataclasses.replace(base, **fields)
 
 
+@contextlib.asynccontextmanager
+async def maybe_embedded(spec: ClientSpec, reporter: Reporter, enabled: bool) -> AsyncIterator[
+        tuple[ClientSpec, RunningSimulator | None]]:
+    """``--sim``: a simulator for the duration, and ``spec`` aimed at it; otherwise ``spec`` as is."""
+    if not enabled:
+        yield spec, None
+        return
+    sim = await start_embedded_simulator()
+    try:
+        spec = spec_for_simulator(sim, spec)
+        reporter.note(f"embedded simulator on {sim.host}:{sim.port} ({spec.sender_comp_id}→{spec.target_comp_id})")
+        yield spec, sim
+    finally:
+        with contextlib.suppress(Exception):
+            await sim.close()
+
+
 # -- opening and closing --------------------------------------------------------------------------
 @contextlib.asynccontextmanager
 async def open_session(
@@ -163,12 +180,7 @@ async def open_session(
     logout_timeout: float = 5.0,
 ) -> AsyncIterator[Live]:
     """Connect and log on (raises ``ConnectFailed`` / ``LogonRefusedError``); log out after."""
-    sim: RunningSimulator | None = None
-    try:
-        if embedded_sim:
-            sim = await start_embedded_simulator()
-            spec = spec_for_simulator(sim, spec)
-            reporter.note(f"embedded simulator on {sim.host}:{sim.port} ({spec.sender_comp_id}→{spec.target_comp_id})")
+    async with maybe_embedded(spec, reporter, embedded_sim) as (spec, sim):
         client = Client.from_spec(spec)
         tap(client, reporter, show)
         try:
@@ -180,7 +192,3 @@ async def open_session(
                 with contextlib.suppress(Exception):
                     await client.logout(logout_timeout)
             await client.close()
-    finally:
-        if sim is not None:
-            with contextlib.suppress(Exception):
-                await sim.close()

@@ -26,7 +26,7 @@ from krakenfix_cli.fix.message import Message, decode
 from krakenfix_cli.fix.values import parse_utc_timestamp
 from krakenfix_cli.ops.outcomes import TailResult
 from krakenfix_cli.ops.report import Reporter
-from krakenfix_cli.ops.session import show_nothing, spec_for_simulator, start_embedded_simulator, tap
+from krakenfix_cli.ops.session import maybe_embedded, show_nothing, tap
 from krakenfix_cli.session.events import Disconnect, GapDetected, GapFilled, LogoutReceived, MessageReceived
 from krakenfix_cli.transport import clock
 from krakenfix_cli.transport.reconnect import Backoff
@@ -168,18 +168,9 @@ async def tail(
     The first connection's failure is raised (``ConnectFailed``/``LogonRefusedError``):
     a tail that never logged on has nothing to survive. Later failures are retried.
     """
-    sim = None
-    try:
-        if embedded_sim:
-            sim = await start_embedded_simulator()
-            spec = spec_for_simulator(sim, spec)
-            reporter.note(f"embedded simulator on {sim.host}:{sim.port}")
+    async with maybe_embedded(spec, reporter, embedded_sim) as (spec, _sim):
         return await _tail(spec, reporter, filt or TailFilter(), stop or asyncio.Event(), timeout, max_messages,
                            duration, backoff or Backoff())
-    finally:
-        if sim is not None:
-            with contextlib.suppress(Exception):
-                await sim.close()
 
 
 async def _tail(
