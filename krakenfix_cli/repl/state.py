@@ -14,21 +14,10 @@ from dataclasses import dataclass, field
 
 from krakenfix_cli.fix.message import Message
 from krakenfix_cli.fix.tags import ADMIN_MSG_TYPES
+from krakenfix_cli.settings import journal
 
-#: OrdStatus(39) → the state name shown in the orders table (the journal's words).
-ORD_STATUS_STATES: dict[str, str] = {
-    "0": "new",
-    "1": "partially-filled",
-    "2": "filled",
-    "3": "done-for-day",
-    "4": "canceled",
-    "5": "replaced",
-    "6": "pending-cancel",
-    "8": "rejected",
-    "A": "pending-new",
-    "C": "expired",
-    "E": "pending-replace",
-}
+#: OrdStatus(39) → the state name shown in the orders table: the journal's own words.
+ORD_STATUS_STATES = journal.ORD_STATUS_STATES
 TERMINAL_STATES = frozenset({"filled", "canceled", "rejected", "expired", "done-for-day"})
 OUTPUT_MODES = ("pretty", "compact", "raw", "json")
 
