@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -24,6 +23,7 @@ from typing import BinaryIO
 from krakenfix_cli.client import Client, ClientSpec, ConnectFailed, LogonRefusedError
 from krakenfix_cli.fix.message import Message, decode
 from krakenfix_cli.fix.values import parse_utc_timestamp
+from krakenfix_cli.ops.dedupe import ExecIdSet
 from krakenfix_cli.ops.outcomes import TailResult
 from krakenfix_cli.ops.report import Reporter
 from krakenfix_cli.ops.session import maybe_embedded, show_nothing, tap
@@ -37,8 +37,6 @@ EXEC_TYPES = {
     "pending-new": "A", "expired": "C", "restated": "D", "trade": "F", "fill": "F", "status": "I",
     "order-status": "I", "rejected": "8",
 }  # fmt: skip
-#: How many ExecIDs are remembered for deduplication (a busy day fits; memory stays bounded).
-DEDUPE_CAPACITY = 2_000_000
 
 
 class FilterError(ValueError):
@@ -102,23 +100,6 @@ def exec_type_code(text: str) -> str:
         return text.upper()
     raise FilterError(f"unknown exec type {text!r}; give an ExecType(150) code or one of "
                       f"{', '.join(sorted(set(EXEC_TYPES)))}")
-
-
-class ExecIdSet:
-    """Seen ExecID(17)s, bounded, oldest forgotten first."""
-
-    def __init__(self, capacity: int = DEDUPE_CAPACITY) -> None:
-        self.capacity = capacity
-        self._seen: OrderedDict[str, None] = OrderedDict()
-
-    def first_time(self, exec_id: str) -> bool:
-        """True the first time ``exec_id`` is offered."""
-        if exec_id in self._seen:
-            return False
-        self._seen[exec_id] = None
-        if len(self._seen) > self.capacity:
-            self._seen.popitem(last=False)
-        return True
 
 
 @dataclass

@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from krakenfix_cli.client import Client, ClientSpec, ConnectFailed, LogonRefusedError
 from krakenfix_cli.fix.message import Message
+from krakenfix_cli.fix.tags import ADMIN_MSG_TYPES
+from krakenfix_cli.ops.dedupe import ExecIdSet
 from krakenfix_cli.ops.outcomes import ConnRef, Ledger
 from krakenfix_cli.render import MessageWriter, Mode
 from krakenfix_cli.render.env import Env
@@ -121,6 +123,7 @@ class Repl:
         self._quitting = False
         self._mass_cancel: dict[str, Any] | None = None
         self._pending: list[_Pending] = []
+        self._exec_ids = ExecIdSet()
 
     # -- output -----------------------------------------------------------------------------------
     @property
@@ -182,6 +185,14 @@ class Repl:
         make_console(dataclasses.replace(self.env, stdout=self.out)).print(t)
 
     def _show(self, msg: Message, direction: str) -> bool:
+        """The wire tap shows what we send and the session's admin traffic as it happens.
+
+        Inbound application messages are shown when the engine delivers them instead
+        (:meth:`_on_message`): one that arrives ahead of a gap waits in the engine's queue
+        until the gap is filled, so the wire would show it twice, and out of order.
+        """
+        if direction == "in" and msg.msg_type not in ADMIN_MSG_TYPES:
+            return False
         return self.state.filter.accepts(msg)
 
     # -- state sync (toolbar) ---------------------------------------------------------------------
@@ -350,6 +361,12 @@ class Repl:
                 return
 
     def _on_message(self, msg: Message, poss_dup: bool) -> None:
+        if msg.msg_type == "8":
+            exec_id = msg.get(17)
+            if exec_id and not self._exec_ids.first_time(exec_id):
+                return  # a PossDup resend of a report already shown and applied
+        if self.state.filter.accepts(msg):
+            self.message(msg, "in")
         row = self.state.apply_report(msg)
         if row is not None and msg.msg_type == "8":
             with contextlib.suppress(Exception):

@@ -6,11 +6,12 @@ import pytest
 
 from krakenfix_cli.fix.message import Message
 from krakenfix_cli.ops.cancel import scope_problem
+from krakenfix_cli.ops.dedupe import ExecIdSet
 from krakenfix_cli.ops.mass_cancel import describe_scope, in_scope
 from krakenfix_cli.ops.outcomes import ConnRef, KnownOrder
 from krakenfix_cli.ops.replay import Reconciler
 from krakenfix_cli.ops.send import Correlator, RawMessageError, message_from_text, rejection
-from krakenfix_cli.ops.tail import ExecIdSet, FilterError, TailFilter
+from krakenfix_cli.ops.tail import FilterError, TailFilter
 
 
 def er(**tags: str) -> Message:

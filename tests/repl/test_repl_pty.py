@@ -7,6 +7,7 @@ for the text it needs (pexpect's timeout only bounds a hang).
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import sys
@@ -143,3 +144,27 @@ def test_survives_a_forced_rollover_and_trades_after_it() -> None:
     finally:
         if r.child.isalive():
             r.child.terminate(force=True)
+
+
+def test_a_gap_shows_each_execution_report_once_and_in_order(repl: Repl) -> None:
+    """Lower the expected inbound number: the next report arrives ahead of a gap.
+
+    The engine queues it and asks for a resend from the gap; the gateway resends the
+    reports already shown (PossDup) and then the queued one. Each ExecID must appear
+    once, and the queued report only after the gap is filled (it used to be shown as
+    it arrived on the wire, then again after the resend).
+    """
+    seen = io.StringIO()
+    repl.child.logfile_read = seen
+    repl.run("buy 0.01 BTC/USD market", r"#1 .*: filled")
+    repl.run("seq", r"next inbound (\d+)")
+    expected = int(repl.child.match.group(1))
+    repl.run(f"seq in {expected - 2}", rf"next inbound {expected - 2}\b")
+    repl.run("buy 0.02 BTC/USD @ 1000", loose("gap: expected MsgSeqNum(34)"), loose("gap filled"), r"#2 .*: new")
+    repl.run("orders", r"#2\s+\d+\s+buy\s+0\.02\s+BTC/USD")
+    assert repl.quit() == 0
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\r", "", seen.getvalue())
+    exec_ids = re.findall(r"ExecutionReport .*?\b17=(\S+)", plain)
+    assert len(exec_ids) == 3, plain  # New and Trade for #1, New for #2
+    assert len(set(exec_ids)) == len(exec_ids), plain
+    assert plain.index("gap filled") < plain.rindex("ExecutionReport"), plain
