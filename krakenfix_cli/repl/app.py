@@ -423,8 +423,32 @@ class Repl:
                 continue
             self._logged_on(client, facts.reset, facts.heartbeat_interval, facts.logon_rtt_ms)
             self.line("reconnected" + (" after the rollover" if reset else "; any gap is filled by a resend"), "ok")
+            if reset:
+                self._ask_open_orders(client)
             return
         self.state.notice = ""
+
+    def _ask_open_orders(self, client: Client) -> None:
+        """After a rollover, ask OrderStatusRequest(H) for every order still open here.
+
+        The rollover restarts both sequence streams, so a report the gateway sent just
+        before it (a fill, or a cancel-on-disconnect) that never arrived cannot be asked
+        for by a resend (SPEC §2.4, §5.2). Its order's current state can: each answer
+        (150=I) updates the orders table. Spot only: Derivatives has no 35=H (§10.9).
+        """
+        if self.spec.derivatives or self.spec.market_data:
+            return
+        from krakenfix_cli.kraken import builders
+
+        rows = [r for r in self.state.orders if r.is_open and r.order_id is not None]
+        if not rows:
+            return
+        self.note(f"asking the status of {len(rows)} open order(s): reports in flight at the rollover "
+                  "cannot be resent")
+        for row in rows:
+            assert row.order_id is not None
+            msg = builders.order_status_request(row.latest_clordid, row.order_id, row.symbol, row.side)
+            self.spawn(self._send(client, msg, f"status #{row.index}"))
 
     # -- the prompt -------------------------------------------------------------------------------
     async def run(self) -> int:

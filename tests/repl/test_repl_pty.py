@@ -137,9 +137,14 @@ def test_reconnect_keeps_sequence_numbers(repl: Repl) -> None:
 def test_survives_a_forced_rollover_and_trades_after_it() -> None:
     r = Repl("--output", "compact", "--sim-rollover-every", "3")
     try:
+        r.run("buy 0.01 BTC/USD @ 1000", r"#1 .*: new")
         r.child.expect(loose("gateway sent Logout(5): session rollover"))
         r.child.expect(loose("reconnected after the rollover"))
-        r.run("buy 0.01 BTC/USD market", r"#1 .*: filled")
+        # Reports in flight at a rollover cannot be resent: the REPL asks for open orders' states.
+        r.child.expect(loose("asking the status of 1 open order(s)"))
+        r.child.expect(r"ExecutionReport" + ANSI + r".*Order Status")
+        r.child.expect(r"status #1" + ANSI + r": new")
+        r.run("buy 0.01 BTC/USD market", r"#2 .*: filled")
         assert r.quit() == 0
     finally:
         if r.child.isalive():
