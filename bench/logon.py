@@ -27,7 +27,8 @@ async def main():
     await c.connect(10)
     print("LOGGED-ON", flush=True)
     await c.logout()
-asyncio.run(main())
+from krakenfix_cli.transport import loop
+loop.run(main())
 """
 
 QUICKFIX = r"""

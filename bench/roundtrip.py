@@ -301,10 +301,13 @@ def main() -> None:
     if args.quickfix_only:
         print(json.dumps(bench_quickfix(args.count, args.warmup, args.pipeline, 15001)))
         return
-    ours = asyncio.run(bench_ours(args.count, args.warmup, args.pipeline))
+    from krakenfix_cli.transport import loop
+
+    ours = loop.run(bench_ours(args.count, args.warmup, args.pipeline))
     theirs: dict[str, float] | str = "skipped: --no-quickfix" if args.no_quickfix else quickfix_in_namespace(args)
     print(f"order -> ack round trip over loopback, {args.count} orders after {args.warmup} warm-up; "
-          f"pipelined throughput over {args.pipeline} orders (Python {sys.version.split()[0]}, pid {os.getpid()})")
+          f"pipelined throughput over {args.pipeline} orders (Python {sys.version.split()[0]}, "
+          f"{loop.loop_name()} event loop at both ends, pid {os.getpid()})")
     print(f"{'':10} {'p50 µs':>9} {'p99 µs':>9} {'orders/s':>10}")
     print(f"{'krakenfix':10} {ours['p50_us']:9.1f} {ours['p99_us']:9.1f} {ours['orders_per_s']:10.0f}")
     if isinstance(theirs, str):

@@ -28,6 +28,7 @@ from krakenfix_cli.render.env import Env
 from krakenfix_cli.settings.config import ConfigError, ConnectionFlags, ConnectionSpec, resolve
 from krakenfix_cli.settings.credentials import CredentialsError, missing_secret_message
 from krakenfix_cli.settings.journal import OrderJournal, SessionRef, state_from_ord_status
+from krakenfix_cli.transport import loop
 
 T = TypeVar("T")
 
@@ -310,7 +311,7 @@ def run(coro: Awaitable[T]) -> T:
     async def main() -> T:
         return await coro
 
-    return asyncio.run(main())
+    return loop.run(main())
 
 
 def run_stoppable(factory: Callable[[asyncio.Event], Awaitable[T]]) -> T:
@@ -331,7 +332,7 @@ def run_stoppable(factory: Callable[[asyncio.Event], Awaitable[T]]) -> T:
             for sig in installed:
                 loop.remove_signal_handler(sig)
 
-    return asyncio.run(main())
+    return loop.run(main())
 
 
 def flags_from(

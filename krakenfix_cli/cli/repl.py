@@ -66,13 +66,12 @@ def repl(
         "--history/--no-history", help="Keep the (redacted) command history under the state dir.")] = True,
 ) -> None:
     """Interactive REPL on one live FIX session."""
-    import asyncio
-
     from krakenfix_cli.cli import common
     from krakenfix_cli.cli.errors import CliError
     from krakenfix_cli.cli.options import get_env
     from krakenfix_cli.repl.app import ReplOptions, run_repl
     from krakenfix_cli.settings import paths
+    from krakenfix_cli.transport import loop
 
     env = get_env()
     if not (env.stdin_isatty and env.stdout_isatty):
@@ -99,7 +98,7 @@ def repl(
         sim_tls=True if tls is None else tls,
         history_path=paths.history_file(target.state_dir) if history else None,
     )
-    status = asyncio.run(run_repl(options))
+    status = loop.run(run_repl(options))
     raise typer.Exit(status)
 
 

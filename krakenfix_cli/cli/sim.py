@@ -50,6 +50,8 @@ def sim(
     import contextlib
     import signal
 
+    from krakenfix_cli.transport import loop
+
     if rollover_at is not None and rollover_every is not None:
         raise typer.BadParameter("give --rollover-at or --rollover-every, not both")
     if rollover_at is not None:
@@ -94,7 +96,7 @@ def sim(
             await running.close()
 
     try:
-        asyncio.run(main())
+        loop.run(main())
     except KeyboardInterrupt:
         typer.echo("simulator stopped")
     except OSError as exc:

@@ -30,7 +30,7 @@ class _Layout:
     are worked out once per layout instead of once per message.
     """
 
-    __slots__ = ("first", "tags")
+    __slots__ = ("first", "tags", "unique")
 
     def __init__(self, tags: tuple[int, ...]) -> None:
         self.tags = tags
@@ -38,6 +38,8 @@ class _Layout:
         for i, t in enumerate(tags):
             first.setdefault(t, i)
         self.first = first
+        #: No tag repeats (no repeating group): ``dict(zip(tags, values))`` keeps first values.
+        self.unique = len(first) == len(tags)
 
 
 #: tag strings as split from the wire → layout, or None when the slow path must decide.
@@ -77,11 +79,12 @@ class Message:
     dict per message (``bench/codec.py``, "frame+verify+decode").
     """
 
-    __slots__ = ("_fields", "_layout", "_values")
+    __slots__ = ("_fields", "_layout", "_map", "_values")
 
     def __init__(self, fields: Iterable[tuple[int, object]]) -> None:
         typed = tuple((int(t), v if isinstance(v, str) else format_value(v)) for t, v in fields)
         self._fields: tuple[Field, ...] | None = typed
+        self._map: dict[int, str] | None = None
         self._layout = _layout(tuple(t for t, _ in typed))
         self._values: list[str] = [v for _, v in typed]
 
@@ -90,6 +93,7 @@ class Message:
         """Build from fields already typed (int, str)."""
         msg = cls.__new__(cls)
         msg._fields = fields
+        msg._map = None
         msg._layout = _layout(tuple(t for t, _ in fields))
         msg._values = [v for _, v in fields]
         return msg
@@ -127,6 +131,20 @@ class Message:
         if i is None:
             raise KeyError(f"tag {tag} not in message")
         return self._values[i]
+
+    def field_map(self) -> dict[int, str]:
+        """``{tag: first value}``, built once: for code that reads many tags of one message
+        (the simulator's order checks), where one dict beats repeated :meth:`get` calls."""
+        m = self._map
+        if m is None:
+            layout = self._layout
+            if layout.unique:
+                m = dict(zip(layout.tags, self._values, strict=True))
+            else:
+                values = self._values
+                m = {t: values[i] for t, i in layout.first.items()}
+            self._map = m
+        return m
 
     def get_int(self, tag: int, default: int | None = None) -> int | None:
         """The first value of ``tag`` as int; ``default`` when absent or not a number."""
@@ -296,6 +314,7 @@ def decode(frame: bytes) -> Message:
         return Message._trusted(_parse_fields_slow(text))
     msg = _new_message(Message)
     msg._fields = None
+    msg._map = None
     msg._layout = layout
     msg._values = values
     return msg

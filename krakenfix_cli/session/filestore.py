@@ -139,6 +139,8 @@ class FileStore:
             self._body_fd = os.open(self.directory / BODY_FILE, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
             self._seq_fd = os.open(self.directory / SEQNUMS_FILE, os.O_RDWR | os.O_CREAT, 0o600)
             self._index: dict[int, tuple[int, int]] = {}
+            #: The body file's size, kept here: an fstat per message is a syscall on the hot path.
+            self._size = 0
             self._generation = 0
             self._epoch = 0
             self._sender = 1
@@ -187,7 +189,7 @@ class FileStore:
         body_offset = 0
         if slot is not None:
             self._epoch, self._generation, self._sender, self._target, body_offset = slot
-        size = os.fstat(self._body_fd).st_size
+        size = self._size = os.fstat(self._body_fd).st_size
         data = os.pread(self._body_fd, size, 0) if size else b""
         pos = 0
         stale = False
@@ -212,11 +214,13 @@ class FileStore:
         if stale:
             # A reset() was made durable but the old frames were not yet truncated.
             os.ftruncate(self._body_fd, 0)
+            self._size = 0
             self._index.clear()
             self._write_slot()
             self.recovery_note = "dropped frames left from before a sequence reset"
         elif pos < size:
             os.ftruncate(self._body_fd, pos)
+            self._size = pos
             if self.sync:
                 _datasync(self._body_fd)
             self.recovery_note = f"cut off an incomplete trailing record ({size - pos} bytes) at offset {pos}"
@@ -225,7 +229,7 @@ class FileStore:
     def _write_slot(self, body_offset: int | None = None, *, sync: bool | None = None) -> None:
         """Write the numbers to the older slot; body records past ``body_offset`` override them."""
         self._generation += 1
-        offset = os.fstat(self._body_fd).st_size if body_offset is None else body_offset
+        offset = self._size if body_offset is None else body_offset
         raw = _SLOT.pack(_SLOT_MAGIC, self._epoch, self._generation, self._sender, self._target, offset, 0)
         raw = raw[:-4] + struct.pack("<I", zlib.crc32(raw[:-4]))
         os.pwrite(self._seq_fd, raw.ljust(_SLOT_SIZE, b"\0"), (self._generation % 2) * _SLOT_SIZE)
@@ -263,9 +267,10 @@ class FileStore:
         head = _REC.pack(_REC_MAGIC, self._epoch, seq, len(frame), 0)
         crc = zlib.crc32(frame, zlib.crc32(head[4:-4]))
         record = head[:-4] + struct.pack("<I", crc) + frame
-        offset = os.fstat(self._body_fd).st_size
+        offset = self._size
         try:
             _write_all(self._body_fd, record)
+            self._size = offset + len(record)
             if self.sync:
                 _datasync(self._body_fd)
         except OSError:
@@ -274,6 +279,8 @@ class FileStore:
             # error is the one to report.
             with contextlib.suppress(OSError):
                 os.ftruncate(self._body_fd, offset)
+            with contextlib.suppress(OSError):
+                self._size = os.fstat(self._body_fd).st_size
             raise
         self._index[seq] = (offset + _REC.size, len(frame))
         self._sender = seq + 1
@@ -296,6 +303,7 @@ class FileStore:
         self._target = 1
         self._write_slot(body_offset=0)
         os.ftruncate(self._body_fd, 0)
+        self._size = 0
         if self.sync:
             _datasync(self._body_fd)
         self._index.clear()

@@ -11,7 +11,6 @@ belongs to this session only, never to the Kraken sessions.
 from __future__ import annotations
 
 import argparse
-import asyncio
 from collections.abc import Sequence
 
 from krakenfix_cli.fix.message import Message
@@ -124,7 +123,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--port-file")
     a = p.parse_args(argv)
     try:
-        asyncio.run(run(a.host, a.port, a.port_file))
+        from krakenfix_cli.transport import loop
+
+        loop.run(run(a.host, a.port, a.port_file))
     except KeyboardInterrupt:
         pass
 

@@ -177,21 +177,6 @@ def _num(text: str | None) -> Decimal | None:
     return d
 
 
-_field_map_last: tuple[Message | None, dict[int, str]] = (None, {})
-
-
-def _field_map(msg: Message) -> dict[int, str]:
-    """``dict(msg.fields)``, built once per message: the validator and the order handler
-    read the same NewOrderSingle (the last one is kept; its identity is the key)."""
-    global _field_map_last
-    last = _field_map_last
-    if last[0] is msg:
-        return last[1]
-    d = dict(msg.fields)
-    _field_map_last = (msg, d)
-    return d
-
-
 def _fmt(d: Decimal) -> str:
     s = str(d)
     return format_decimal(d) if "E" in s or "e" in s else s
@@ -222,7 +207,7 @@ def field_problems(msg: Message, derivatives: bool) -> list[Problem]:
     required = _REQUIRED.get(mtype)
     if required is None:
         return []
-    g = _field_map(msg).get  # one dict, many lookups: cheaper than Message.get on the order path
+    g = msg.field_map().get  # one dict, many lookups: cheaper than Message.get on the order path
     for tag in required:
         if not g(tag):
             return [(1, tag, "Required tag missing")]
@@ -672,7 +657,7 @@ class TradingHandler:
     # -- D ------------------------------------------------------------------------------------------
     def _order_problem(self, msg: Message, inst: Instrument) -> str | None:
         """Business checks before the engine (layer 2); the EOrder text or None."""
-        g = _field_map(msg).get
+        g = msg.field_map().get
         qty = _dec(msg[38])
         if qty < inst.qty_min:
             return E_MIN
@@ -720,7 +705,7 @@ class TradingHandler:
 
     def on_new_order(self, msg: Message, now: float) -> None:
         """NewOrderSingle(D): checks, acknowledgement (150=0), then the book."""
-        g = _field_map(msg).get
+        g = msg.field_map().get
         clordid = msg[11]
         symbol = msg[55]
         venue = self.venue
