@@ -57,7 +57,8 @@ async def bench_ours(count: int, warmup: int, pipeline: int) -> dict[str, float]
     env = {k: v for k, v in os.environ.items() if not k.startswith("KRAKENFIX_")}
     env["KRAKENFIX_STATE_DIR"] = str(tmp / "state")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "krakenfix_cli.cli.sim", "--no-tls", "--port", "0", "--port-file", str(port_file)],
+        [sys.executable, "-m", "krakenfix_cli.cli.sim", "--no-tls", "--port", "0", "--port-file", str(port_file),
+         "--rate-limit", "off"],  # 50,000 resting orders on one pair: past every tier's limits
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env,
     )  # fmt: skip
     try:

@@ -173,7 +173,9 @@ def send(
             common.emit_line(env, f"{what}: {', '.join(bits) or msg.msg_type}", "ok")
         raise typer.Exit(ExitStatus.OK)
     if result.outcome is Outcome.REJECTED:
-        write_error(env, f"rejected: {result.reason}; see the reply above")
+        from krakenfix_cli.kraken.rejects import advice_for
+
+        write_error(env, f"rejected: {result.reason}; {advice_for(result.reason) or 'see the reply above'}")
         raise typer.Exit(ExitStatus.REJECTED)
     write_error(env, f"timed out: {result.reason}; raise --timeout, or check the order with `krakenfix tail`")
     raise typer.Exit(ExitStatus.CONNECT_FAILED)

@@ -7,6 +7,7 @@ until Ctrl-C (exit 0).
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +31,21 @@ Conformance = Annotated[bool, typer.Option(
     "--conformance", help="Also serve the QuickFIX conformance session (ISLD <- TW44) on the same port.")]
 Seed = Annotated[int, typer.Option("--seed", help="Seed of the synthetic market.")]
 
+
+class RateLimitTier(StrEnum):
+    """Kraken's Spot account tiers (SPEC §9), or no limits (bulk tests, benchmarks)."""
+
+    STARTER = "starter"
+    INTERMEDIATE = "intermediate"
+    PRO = "pro"
+    OFF = "off"
+
+
+RateLimit = Annotated[RateLimitTier, typer.Option(
+    "--rate-limit", case_sensitive=False,
+    help="Spot trading limits per pair as Kraken's tier has them: the decaying rate counter "
+         "('EOrder:Rate limit exceeded') and the open-order cap ('EOrder:Orders limit exceeded').")]
+
 DEFAULT_PORT = 14001
 
 
@@ -44,6 +60,7 @@ def sim(
     state_dir: StateDir = None,
     conformance: Conformance = False,
     seed: Seed = 1,
+    rate_limit: RateLimit = RateLimitTier.INTERMEDIATE,
 ) -> None:
     """Run the Kraken FIX gateway simulator (Spot + Derivatives, trading + market data) until Ctrl-C."""
     import asyncio
@@ -68,6 +85,7 @@ def sim(
         running = await start_simulator(
             host, port, tls=tls, state_dir=state_dir, rollover_every=rollover_every, rollover_at=rollover_at,
             refusal_window=refusal_window, seed=seed, conformance=conformance,
+            rate_limit=RateLimitTier(rate_limit).value,
         )  # fmt: skip
         from krakenfix_cli.settings import paths, sim_endpoint
 
@@ -126,8 +144,12 @@ def banner(running: object, rollover_at: str | None, rollover_every: float | Non
     ]
     if running.conformance:
         lines.append("    QuickFIX conformance session ISLD <- TW44")
+    tier = running.gateway.limits.tier
+    limits = (f"{tier.name} tier: rate counter {tier.threshold:g}, decay {tier.decay_per_s:g}/s, "
+              f"{tier.max_open_orders} open orders per pair" if tier is not None else "off")
     lines += [
         f"  session rollover {when}",
+        f"  Spot trading limits: {limits}",
         "  DEMO credentials generated for this simulator only (not a Kraken key):",
         f"    API key:    {c.api_key}",
         f"    API secret: in {endpoint_file} (mode 0600), where --profile sim finds it",

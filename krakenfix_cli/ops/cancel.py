@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from krakenfix_cli.client import Client
 from krakenfix_cli.fix.message import Message
 from krakenfix_cli.kraken import builders
+from krakenfix_cli.kraken.rejects import advice_for
 from krakenfix_cli.ops.outcomes import CancelResult, ConnRef, KnownOrder, Ledger, Outcome
 from krakenfix_cli.ops.report import Reporter
 from krakenfix_cli.ops.send import send_message
@@ -113,4 +114,6 @@ async def cancel_order(
         if "380)=101" in text or "Unknown order" in text:
             result.advice = ("the order is unknown to this connection: it was placed on another connection, "
                              "or it is no longer open; use `krakenfix mass-cancel --all` (530=7) if it must go")
+        else:
+            result.advice = advice_for(text) or ""
     return result

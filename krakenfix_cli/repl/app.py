@@ -708,7 +708,10 @@ class Repl:
         from krakenfix_cli.repl.state import ORD_STATUS_STATES
 
         if p.rejected:
-            self.line(f"{label}: {p.rejected}", "bad")
+            from krakenfix_cli.kraken.rejects import advice_for
+
+            advice = advice_for(p.rejected)
+            self.line(f"{label}: {p.rejected}" + (f"; {advice}" if advice else ""), "bad")
             return
         if p.acked_at is None and not p.final:
             self.line(f"{label}: no answer within {self.opts.timeout:g} s", "warn")

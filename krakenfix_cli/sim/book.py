@@ -88,6 +88,8 @@ class Order:
     "Trailing stops: the best last price seen since placement (peak for sells, trough for buys)."
     extra: dict[str, str] = field(default_factory=dict)
     "Fields echoed on ExecutionReports (ExecInst(18), StopPx text, ...)."
+    placed_at: float = 0.0
+    "When it was placed or last amended: the rate counter charges young orders more (SPEC §9)."
 
     @property
     def leaves(self) -> Decimal:

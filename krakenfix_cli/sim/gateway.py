@@ -66,6 +66,7 @@ from krakenfix_cli.sim.book import (
     Order,
     Triggered,
 )
+from krakenfix_cli.sim.ratelimit import E_ORDERS, E_RATE, RateLimiter
 from krakenfix_cli.transport.connection import Connection
 
 # -- instruments ---------------------------------------------------------------------------------
@@ -349,13 +350,17 @@ class Gateway:
     """The simulated exchange and its routing of ExecutionReports between sessions."""
 
     def __init__(self, seed: int = 1, clock: Callable[[], float] | None = None,
-                 dictionary_validation: bool = False) -> None:
+                 dictionary_validation: bool = False, rate_limit: str | None = None) -> None:
         from krakenfix_cli.transport.clock import now as system_now
 
         self.clock = clock or system_now
         self.spot = Venue(False, SPOT_INSTRUMENTS, seed)
         self.derivatives = Venue(True, DERIVATIVES_INSTRUMENTS, seed)
         self.dictionary_validation = dictionary_validation
+        #: Spot's per-pair rate counter and open-order cap (SPEC §9, §12: Intermediate by default).
+        self.limits = RateLimiter.named(rate_limit)
+        #: Open Spot orders by (account, pair), pruned lazily, for the open-order cap.
+        self.open_orders: dict[tuple[str, str], list[Order]] = {}
         #: The live (logged-on) trading handler per SenderCompID.
         self.live: dict[str, TradingHandler] = {}
         #: ExecutionReports waiting for a SenderCompID's next logon.
@@ -619,6 +624,13 @@ class TradingHandler:
         self.gw.publish(venue, now)
 
     # -- helpers ------------------------------------------------------------------------------------
+    def _below_open_cap(self, symbol: str) -> bool:
+        """Fewer open orders on ``symbol`` than the tier allows, on this account (SPEC §9)."""
+        key = (self.comp.account, symbol)
+        orders = [o for o in self.gw.open_orders.get(key, ()) if o.is_open]
+        self.gw.open_orders[key] = orders
+        return self.gw.limits.open_orders_allowed(len(orders))
+
     def _reject(self, msg: Message, reason: int, text: str) -> None:
         self.session.send(business_reject(msg, reason, text), self.gw.clock())
 
@@ -713,6 +725,10 @@ class TradingHandler:
         if inst is None:
             self._reject(msg, 2, f"EQuery:Unknown asset pair {symbol}")
             return
+        limited = not self.derivatives and self.gw.limits.tier is not None
+        if limited and not self.gw.limits.add_order(self.comp.account, symbol, now):
+            self._reject(msg, 0, E_RATE)
+            return
         exec_inst = g(18) or ""
         stp = g(7928)
         if self.derivatives:
@@ -752,6 +768,9 @@ class TradingHandler:
                         self._reject(msg, 0, f"{E_ARGS}:ExpireTime(126) must be in the future and within a month")
                         return
                     expire_at = when
+        if limited and not self._below_open_cap(symbol):
+            self._reject(msg, 0, E_ORDERS)
+            return
         if not self._check_increasing(clordid):
             self._reject(msg, 0, E_CLORDID)
             return
@@ -766,8 +785,11 @@ class TradingHandler:
             "P" in exec_inst.split() if exec_inst else False, stp or "1",
             _dec(disp) if disp is not None else None, expire_at, self._owner,
         )  # fmt: skip
+        order.placed_at = now
         venue.orders[order.order_id] = order
         self.by_clordid[clordid] = order
+        if limited:
+            self.gw.open_orders.setdefault((order.account, symbol), []).append(order)
         self.session.send(execution_report(venue, order, "0", now), now)
         events = venue.books[symbol].submit(order, now)
         if events:
@@ -793,6 +815,9 @@ class TradingHandler:
         if msg.get(55) and msg.get(55) != o.symbol:
             self._reject(msg, 0, f"{E_ARGS}:Symbol(55) does not match the order")
             return
+        if not self.derivatives and not self.gw.limits.cancel(o.account, o.symbol, now - o.placed_at, now):
+            self._reject(msg, 0, E_RATE)
+            return
         self.venue.books[o.symbol].cancel(o)
         prev = o.clordid
         o.clordid = msg[11]
@@ -814,6 +839,9 @@ class TradingHandler:
         if msg[54] != o.side or msg[55] != o.symbol or msg[40] != o.extra.get("trigger_type", o.ord_type):
             self._reject(msg, 0, f"{E_ARGS}:only price, trigger price, quantity and display quantity can be amended")
             return
+        if not self.derivatives and not self.gw.limits.amend(o.account, o.symbol, now - o.placed_at, now):
+            self._reject(msg, 0, E_RATE)
+            return
         inst = self.venue.instruments[o.symbol]
         why = self._order_problem(msg, inst)
         if why:
@@ -832,6 +860,7 @@ class TradingHandler:
         )
         prev = o.clordid
         o.clordid = msg[11]
+        o.placed_at = now
         self.by_clordid[o.clordid] = o
         self._send_er(execution_report(self.venue, o, "5", now, orig=prev, status="5" if o.is_open else None))
         if events:

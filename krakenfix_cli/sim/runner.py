@@ -319,15 +319,18 @@ async def start_simulator(
     flow_interval: float | None = 1.0,
     dictionary_validation: bool = False,
     nonce_window_ms: int = 5000,
+    rate_limit: str | None = None,
 ) -> RunningSimulator:
     """Start serving; the returned object carries the port, credentials and the CA file.
 
     ``flow_interval=None`` freezes the synthetic market (no periodic trades; resting
-    liquidity stays), for tests that want nothing to move on its own.
+    liquidity stays), for tests that want nothing to move on its own. ``rate_limit`` is
+    a Spot tier of SPEC §9 (``starter``, ``intermediate``, ``pro``) or ``off``; None is
+    Kraken's Intermediate tier, §12's default.
     """
     directory = Path(state_dir) if state_dir is not None else None
     accounts = Accounts(nonce_window_ms)
-    gateway = Gateway(seed=seed, dictionary_validation=dictionary_validation)
+    gateway = Gateway(seed=seed, dictionary_validation=dictionary_validation, rate_limit=rate_limit)
     schedule = RolloverSchedule.build(clock.now(), rollover_at, rollover_every)
     conf: object | None = None
     if conformance:

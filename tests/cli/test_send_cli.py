@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "ops"))
-from cli_harness import SimProc, kfx, sim_proc
+from cli_harness import SimProc, kfx, place_orders, resting_buy, sim_proc, start_sim_proc
 
 __all__ = ["sim_proc"]
 
@@ -104,3 +104,19 @@ def test_order_that_never_fills_times_out_with_exit_4(sim_proc: SimProc, tmp_pat
             "--timeout", "1", "-o", "compact", env=sim_proc.env(tmp_path))
     assert r.exit_status == 4, r.output
     assert "krakenfix: error: timed out: no fill within 1 s; last status OrdStatus(39)=0" in r.stderr
+
+
+def test_an_order_past_the_pairs_limits_says_what_to_do(tmp_path: Path) -> None:
+    """Starter tier: 60 resting orders fill both the rate counter and the open-order cap (SPEC §9)."""
+    sim = start_sim_proc(tmp_path / "sim", "--rate-limit", "starter")
+    try:
+        assert "Spot trading limits: starter tier" in (tmp_path / "sim" / "sim.out").read_text()
+        place_orders(sim.port, sim.api_key, sim.api_secret,
+                     [resting_buy(price=f"{1000 + i}.0") for i in range(60)], sender="KFXCLIENT")
+        r = kfx("send", "-s", "BTC/USD", "--side", "buy", "-q", "0.01", "--price", "999.0", "-o", "compact",
+                env=sim.env(tmp_path))
+        assert r.exit_status == 1, r.output
+        assert "krakenfix: error: rejected: BusinessMessageReject(j): EOrder:" in r.stderr
+        assert "rate counter is full" in r.stderr or "maximum of open orders on this pair" in r.stderr, r.stderr
+    finally:
+        sim.stop()

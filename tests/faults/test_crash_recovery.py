@@ -51,7 +51,7 @@ def _wait_for_lines(proc: subprocess.Popen[bytes], seen: Path, n: int) -> None:
 
 
 def test_kill_9_mid_burst_then_resume_loses_and_repeats_nothing(tmp_path: Path) -> None:
-    sim = SimThread(flow_interval=None)
+    sim = SimThread(flow_interval=None, rate_limit="off")  # a 1,000-order burst on one pair
     try:
         state, seen = tmp_path / "state", tmp_path / "seen.txt"
         first = _burst(sim, state, seen, tmp_path / "first.json", "--pace", "0.01", "--pace-every", "40")

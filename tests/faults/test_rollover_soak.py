@@ -100,7 +100,8 @@ class Scenario:
     """The simulator, the resting order, the feeder and the drops around one client under test."""
 
     def __init__(self) -> None:
-        self.sim = SimThread(flow_interval=None, rollover_every=EVERY, refusal_window=WINDOW)
+        # Rate limits off: the feeder's 25 orders/s would meet the pair's counter within seconds.
+        self.sim = SimThread(flow_interval=None, rollover_every=EVERY, refusal_window=WINDOW, rate_limit="off")
         creds = self.sim.sim.credentials
         self.key, self.secret = creds.api_key, creds.api_secret.reveal()
         self.sender = "KFXCLIENT"  # the `sim` profile's SenderCompID: the client under test

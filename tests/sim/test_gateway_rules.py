@@ -131,7 +131,7 @@ async def test_cancel_of_an_order_from_another_session_is_refused_with_380_101(s
     assert er[37] == ack[37]
 
 
-@run()
+@run(rate_limit="off")  # 1,000 open orders on one pair: past every tier's cap (SPEC §9)
 async def test_mass_cancel_of_1000_orders_sends_1000_cancel_reports_and_no_35r(sim: RunningSimulator) -> None:
     c = await FixClient(sim).connect()
     for i in range(1000):
