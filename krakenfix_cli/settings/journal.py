@@ -11,6 +11,12 @@ order before it sends an F that Kraken would refuse with a BusinessMessageReject
 interleave whole lines. A torn last line (a crash mid-write) is skipped on read and
 newline-terminated on the next open, so it cannot swallow the next record.
 
+The journal would grow forever, and every ``cancel`` folds all of it. When it passes
+:data:`COMPACT_BYTES`, opening it rewrites it with one snapshot per order that is still open
+or was touched in the last :data:`KEEP_DAYS` days (and the ClOrdIDs each carried), then
+renames it into place. Appenders hold a shared ``flock`` on ``orders.lock`` for their one
+write, and the compaction an exclusive one, so no line lands in the old file after it was read.
+
 ``<state dir>/clordid.json``: the last ClOrdID per kind (Spot number, Derivatives UUID),
 read-modified-written under ``flock`` so IDs keep increasing across runs and processes
 (SPEC §10.6).
@@ -40,6 +46,11 @@ except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
 JOURNAL_FILE = "orders.jsonl"
+JOURNAL_LOCK = "orders.lock"
+#: Compact the journal once it is this large (about 60,000 orders' worth of lines).
+COMPACT_BYTES = 16 * 1024 * 1024
+#: Finished orders untouched for longer than this are dropped by a compaction.
+KEEP_DAYS = 7.0
 CLORDID_FILE = "clordid.json"
 CLORDID_LOCK = "clordid.lock"
 FORMAT_VERSION = 1
@@ -113,12 +124,21 @@ class OrderRecord:
 class OrderJournal:
     """Append-only order journal and ClOrdID watermark for one state dir."""
 
-    def __init__(self, state_dir: str | os.PathLike[str], *, sync: bool = True) -> None:
+    def __init__(self, state_dir: str | os.PathLike[str], *, sync: bool = True,
+                 compact_bytes: int = COMPACT_BYTES) -> None:
         self.state_dir = Path(state_dir)
         self.sync = sync
         self.path = self.state_dir / JOURNAL_FILE
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._repair_tail()
+        try:
+            big = self.path.stat().st_size >= compact_bytes
+        except FileNotFoundError:
+            big = False
+        if big:
+            from krakenfix_cli.transport.clock import now
+
+            self.compact(now())
 
     # -- writing ----------------------------------------------------------------------------------
     def _repair_tail(self) -> None:
@@ -134,16 +154,61 @@ class OrderJournal:
         if last != b"\n":
             self._append_raw(b"\n", sync=False)
 
-    def _append_raw(self, data: bytes, *, sync: bool) -> None:
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    @contextlib.contextmanager
+    def _journal_lock(self, exclusive: bool) -> Iterator[None]:
+        """Shared for an append, exclusive for a compaction (see the module docstring)."""
+        fd = os.open(self.state_dir / JOURNAL_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            n = os.write(fd, data)  # one write: concurrent appenders interleave whole lines
-            if n != len(data):  # pragma: no cover - regular files do not short-write
-                raise OSError(f"short write to {self.path}")
-            if sync:
-                os.fsync(fd)
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            yield
         finally:
-            os.close(fd)
+            os.close(fd)  # closing releases the flock
+
+    def _append_raw(self, data: bytes, *, sync: bool) -> None:
+        with self._journal_lock(exclusive=False):
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                n = os.write(fd, data)  # one write: concurrent appenders interleave whole lines
+                if n != len(data):  # pragma: no cover - regular files do not short-write
+                    raise OSError(f"short write to {self.path}")
+                if sync:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def compact(self, now: float, keep_days: float = KEEP_DAYS) -> int:
+        """Rewrite the journal with the orders worth keeping; returns how many were dropped.
+
+        Kept: every open order, and every order updated within ``keep_days``. Each becomes
+        one ``placed`` line with its folded state, then one ``update`` per later ClOrdID it
+        carried (so cancel by an amended ClOrdID still finds it).
+        """
+        cutoff = now - keep_days * 86400.0
+        with self._journal_lock(exclusive=True):
+            orders, chains = self._fold()
+            kept = [r for r in orders.values() if r.is_open or r.updated >= cutoff]
+            lines: list[str] = []
+            for rec in sorted(kept, key=lambda r: r.placed):
+                lines.append(json.dumps({
+                    "v": FORMAT_VERSION, "ev": "placed", "t": rec.placed, "u": rec.updated, "clordid": rec.clordid,
+                    "sender": rec.session.sender, "target": rec.session.target, "conn": rec.session.connection_id,
+                    "symbol": rec.symbol, "side": rec.side, "order_id": rec.order_id, "state": rec.state,
+                    "profile": rec.profile,
+                }, separators=(",", ":"), ensure_ascii=False))  # fmt: skip
+                for new_cid in chains.get(rec.clordid, ()):
+                    lines.append(json.dumps({"v": FORMAT_VERSION, "ev": "update", "t": rec.updated,
+                                             "clordid": rec.clordid, "new_clordid": new_cid},
+                                            separators=(",", ":"), ensure_ascii=False))
+            tmp = self.path.with_name(f"{JOURNAL_FILE}.{os.getpid()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.write(fd, "".join(line + "\n" for line in lines).encode("utf-8"))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, self.path)
+        return len(orders) - len(kept)
 
     def _append(self, record: dict[str, Any], *, sync: bool) -> None:
         line = json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n"
@@ -220,8 +285,13 @@ class OrderJournal:
 
     def orders(self) -> dict[str, OrderRecord]:
         """Every journalled order by its original ClOrdID, folded to its latest state."""
+        return self._fold()[0]
+
+    def _fold(self) -> tuple[dict[str, OrderRecord], dict[str, list[str]]]:
+        """The orders, and the later ClOrdIDs each carried (in order), by original ClOrdID."""
         orders: dict[str, OrderRecord] = {}
         alias: dict[str, str] = {}  # any ClOrdID the order has carried -> original ClOrdID
+        chains: dict[str, list[str]] = {}
         for r in self._lines():
             cid = r["clordid"]
             t = float(r.get("t", 0.0))
@@ -233,7 +303,7 @@ class OrderJournal:
                     session=session,
                     state=str(r.get("state") or "pending-new"),
                     placed=t,
-                    updated=t,
+                    updated=float(r.get("u", t)),  # a compaction's snapshot carries its last update
                     symbol=r.get("symbol"),
                     side=r.get("side"),
                     order_id=r.get("order_id"),
@@ -255,8 +325,9 @@ class OrderJournal:
             )
             if isinstance(new_cid, str):
                 alias[new_cid] = key
+                chains.setdefault(key, []).append(new_cid)
             orders[key] = rec
-        return orders
+        return orders, chains
 
     def find(self, *, clordid: str | None = None, order_id: str | None = None) -> OrderRecord | None:
         """The order with this OrderID(37), or that carried this ClOrdID (original or later)."""

@@ -142,3 +142,63 @@ def test_two_processes_allocating_clordids_never_collide(tmp_path: Path) -> None
     with ctx.Pool(2) as pool:
         a, b = pool.map(_allocate, [str(tmp_path), str(tmp_path)])
     assert len(set(a) | set(b)) == 200
+
+
+# -- compaction -----------------------------------------------------------------------------------
+DAY = 86400.0
+
+
+def test_compaction_keeps_open_and_recent_orders_and_drops_old_finished_ones(tmp_path: Path) -> None:
+    j = OrderJournal(tmp_path)
+    j.record_placed("1", CONN1, T, symbol="BTC/USD", side="1")  # old, still open: kept
+    j.record_update("1", T + 1, order_id="O1", state="new")
+    j.record_placed("2", CONN1, T)  # old and filled: dropped
+    j.record_update("2", T + 1, order_id="O2", state="filled")
+    j.record_placed("3", CONN2, T + 9 * DAY)  # recent and cancelled, amended twice on the way: kept
+    j.record_update("3", T + 9 * DAY, new_clordid="4")
+    j.record_update("4", T + 9 * DAY, new_clordid="5")
+    j.record_update("5", T + 9 * DAY + 1, order_id="O3", state="canceled")
+    before = j.orders()
+
+    assert j.compact(T + 10 * DAY) == 1
+    after = OrderJournal(tmp_path)
+    assert sorted(after.orders()) == ["1", "3"]
+    assert after.orders()["1"] == before["1"]
+    assert after.orders()["3"] == before["3"]
+    found = after.find(clordid="4")  # an intermediate ClOrdID still leads to its order
+    assert found is not None and (found.clordid, found.latest_clordid) == ("3", "5")
+    assert after.find(order_id="O2") is None
+    assert j.path.stat().st_mode & 0o077 == 0
+
+
+def test_a_journal_past_the_size_limit_is_compacted_when_opened(tmp_path: Path) -> None:
+    j = OrderJournal(tmp_path)
+    for i in range(300):
+        j.record_placed(f"{i}", CONN1, T)
+        j.record_update(f"{i}", T + 1, state="filled")
+    j.record_placed("open", CONN1, T)
+    size = j.path.stat().st_size
+    OrderJournal(tmp_path, compact_bytes=size + 1)  # under the limit: untouched
+    assert j.path.stat().st_size == size
+    reopened = OrderJournal(tmp_path, compact_bytes=size)  # at the limit: compacted (T is long ago)
+    assert list(reopened.orders()) == ["open"]
+    assert j.path.stat().st_size < size // 100
+
+
+def _append_while_compacting(args: tuple[str, int]) -> None:
+    state, worker = args
+    j = OrderJournal(state, sync=False)
+    conn = SessionRef.from_logon(f"W{worker}", "KRAKEN-TRD", T)
+    if worker == 0:
+        for _ in range(40):
+            j.compact(T)  # every order is open: each compaction keeps them all
+        return
+    for i in range(500):
+        j.record_placed(f"{worker}{i:04d}", conn, T)
+
+
+def test_no_line_appended_during_a_compaction_is_lost(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(3) as pool:
+        pool.map(_append_while_compacting, [(str(tmp_path), 0), (str(tmp_path), 1), (str(tmp_path), 2)])
+    assert len(OrderJournal(tmp_path).orders()) == 1000
