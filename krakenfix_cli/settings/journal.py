@@ -138,7 +138,8 @@ class OrderJournal:
         if big:
             from krakenfix_cli.transport.clock import now
 
-            self.compact(now())
+            with contextlib.suppress(OSError):  # a full disk: keep the long journal, run the command
+                self.compact(now())
 
     # -- writing ----------------------------------------------------------------------------------
     def _repair_tail(self) -> None:
@@ -201,13 +202,22 @@ class OrderJournal:
                                              "clordid": rec.clordid, "new_clordid": new_cid},
                                             separators=(",", ":"), ensure_ascii=False))
             tmp = self.path.with_name(f"{JOURNAL_FILE}.{os.getpid()}.tmp")
+            data = "".join(line + "\n" for line in lines).encode("utf-8")
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             try:
-                os.write(fd, "".join(line + "\n" for line in lines).encode("utf-8"))
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
                 os.fsync(fd)
-            finally:
                 os.close(fd)
-            os.replace(tmp, self.path)
+                fd = -1
+                os.replace(tmp, self.path)  # the old journal stays whole until this rename
+            except OSError:
+                if fd >= 0:
+                    os.close(fd)
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
         return len(orders) - len(kept)
 
     def _append(self, record: dict[str, Any], *, sync: bool) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import multiprocessing
 from pathlib import Path
+
+import pytest
 
 from krakenfix_cli.kraken.clordid import clordid_order_key, is_valid_derivatives_clordid
 from krakenfix_cli.settings.journal import (
@@ -202,3 +205,21 @@ def test_no_line_appended_during_a_compaction_is_lost(tmp_path: Path) -> None:
     with ctx.Pool(3) as pool:
         pool.map(_append_while_compacting, [(str(tmp_path), 0), (str(tmp_path), 1), (str(tmp_path), 2)])
     assert len(OrderJournal(tmp_path).orders()) == 1000
+
+
+def test_a_compaction_that_fails_leaves_the_journal_whole_and_the_command_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    j = OrderJournal(tmp_path)
+    j.record_placed("1", CONN1, T)
+    j.record_update("1", T + 1, state="filled")
+    before = j.path.read_bytes()
+
+    def full(*_: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("krakenfix_cli.settings.journal.os.replace", full)
+    reopened = OrderJournal(tmp_path, compact_bytes=1)  # would compact, cannot: goes on
+    assert j.path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    assert list(reopened.orders()) == ["1"]
