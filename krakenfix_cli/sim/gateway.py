@@ -870,7 +870,8 @@ class TradingHandler:
     def on_status(self, msg: Message, now: float) -> None:
         """OrderStatusRequest(H), Spot only → ER 150=I with the current OrdStatus(39)."""
         o = self._find(msg)
-        if o is None or o.symbol != msg.get(55):
+        if o is None or o.symbol != msg.get(55) or o.account != self.comp.account:
+            # Another account's order is as unknown as a made-up one: no status leaks across accounts.
             self._reject(msg, 101, f"Unknown order {msg.get(37)}")
             return
         self._send_er(execution_report(self.venue, o, "I", now, clordid=msg[11]))

@@ -247,6 +247,14 @@ async def test_amend_and_status_request(sim: RunningSimulator) -> None:
     c.send(h)
     st = await c.wait_for(is_er("I", h[11]))
     assert st[39] in ("0", "5") and st[37] == ack[37]
+    creds = sim.accounts.create("OTHERCO")  # another account asks for the same order: unknown to it
+    other = await FixClient(sim, sender=creds.sender_comp_id, api_key=creds.api_key,
+                            secret=creds.api_secret).connect()
+    h2 = Message.new("H", (11, next_clordid()), (37, ack[37]), (55, "BTC/USD"))
+    other.send(h2)
+    rej = await other.wait_for(is_type("j"))
+    assert rej[380] == "101" and rej[379] == h2[11]
+    assert not [m for m in other.inbox if m.msg_type == "8"]
 
 
 # -- business rejects -----------------------------------------------------------------------------
