@@ -98,9 +98,10 @@ def tail(
             profile=profile, host=host, port=port, tls=tls, insecure=insecure, sender_comp_id=sender_comp_id,
             target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir), sim=sim)
         common.production_banner(env, target)
+        ledger = common.ledger_for(target)
         result = common.run_stoppable(lambda stop: do_tail(
             target.spec, reporter, filt=filt, stop=stop, timeout=timeout, max_messages=max_messages,
-            duration=duration, embedded_sim=target.embedded_sim))
+            duration=duration, embedded_sim=target.embedded_sim, ledger=ledger))
     reporter.writer.flush()
     summary = (f"{result.shown} shown of {result.received} received; {result.duplicates} duplicate(s) dropped; "
                f"{result.reconnects} reconnect(s), {result.rollovers} rollover(s); stopped: {result.stopped_by}")

@@ -24,7 +24,7 @@ from krakenfix_cli.client import Client, ClientSpec, ConnectFailed, LogonRefused
 from krakenfix_cli.fix.message import Message, decode
 from krakenfix_cli.fix.values import parse_utc_timestamp
 from krakenfix_cli.ops.dedupe import ExecIdSet
-from krakenfix_cli.ops.outcomes import TailResult
+from krakenfix_cli.ops.outcomes import Ledger, TailResult
 from krakenfix_cli.ops.report import Reporter
 from krakenfix_cli.ops.session import maybe_embedded, show_nothing, tap
 from krakenfix_cli.session.events import Disconnect, GapDetected, GapFilled, LogoutReceived, MessageReceived
@@ -143,15 +143,41 @@ async def tail(
     duration: float | None = None,
     backoff: Backoff | None = None,
     embedded_sim: bool = False,
+    ledger: Ledger | None = None,
 ) -> TailResult:
     """Stream inbound application messages until ``stop``, ``max_messages`` or ``duration``.
 
     The first connection's failure is raised (``ConnectFailed``/``LogonRefusedError``):
     a tail that never logged on has nothing to survive. Later failures are retried.
+    With a ``ledger``, each logon after a rollover asks OrderStatusRequest(H) for the
+    journalled open orders of this SenderCompID/TargetCompID (:func:`ask_open_orders`).
     """
     async with maybe_embedded(spec, reporter, embedded_sim) as (spec, _sim):
         return await _tail(spec, reporter, filt or TailFilter(), stop or asyncio.Event(), timeout, max_messages,
-                           duration, backoff or Backoff())
+                           duration, backoff or Backoff(), ledger)
+
+
+async def ask_open_orders(client: Client, spec: ClientSpec, ledger: Ledger, reporter: Reporter) -> int:
+    """OrderStatusRequest(H) for each journalled open order this CompID pair placed; how many.
+
+    A rollover restarts both sequence streams, so a report sent just before it that never
+    arrived cannot be asked for by a resend (SPEC §2.4, §5.2); the order's current state
+    can, and its answer (150=I) streams like any report. Spot only (no 35=H on Derivatives).
+    """
+    if spec.derivatives or spec.market_data:
+        return 0
+    from krakenfix_cli.kraken import builders
+
+    orders = [o for o in ledger.open_orders()
+              if o.order_id and o.symbol and o.placed_by.sender == spec.sender_comp_id
+              and o.placed_by.target == spec.target_comp_id]  # fmt: skip
+    for o in orders:
+        assert o.order_id is not None and o.symbol is not None
+        await client.send(builders.order_status_request(o.latest_clordid, o.order_id, o.symbol, o.side))
+    if orders:
+        reporter.note(f"asked the status of {len(orders)} journalled open order(s): reports in flight at "
+                      "the rollover cannot be resent")
+    return len(orders)
 
 
 async def _tail(
@@ -163,6 +189,7 @@ async def _tail(
     max_messages: int | None,
     duration: float | None,
     backoff: Backoff,
+    ledger: Ledger | None = None,
 ) -> TailResult:
     result = TailResult()
     state = _State(result, filt, ExecIdSet(), reporter, max_messages)
@@ -210,6 +237,8 @@ async def _tail(
             how = "141=Y, sequence numbers reset" if facts.reset else "141=N, continuing sequence numbers"
             reporter.note(f"logged on to {spec.host}:{spec.port} as {spec.sender_comp_id}→{spec.target_comp_id} "
                           f"({how}); streaming")
+            if result.rollovers and facts.reset and ledger is not None:
+                await ask_open_orders(client, spec, ledger, reporter)
             outcome = await _stream(client, state, stop, time_left)
             if client.failure is not None:
                 raise client.failure  # our own side broke (disk full): reconnecting cannot help

@@ -98,3 +98,33 @@ def test_tail_file_filters_a_recorded_log(steered_sim: SimThread, tmp_path: Path
     assert r.exit_status == 0, r.output
     kinds = [line.split("|")[2] for line in r.stdout.splitlines()]
     assert sorted(kinds) == ["35=8", "35=j"]
+
+
+def test_after_a_rollover_tail_asks_the_state_of_journalled_open_orders(
+        steered_sim: SimThread, tmp_path: Path) -> None:
+    """Reports in flight at a rollover cannot be resent; the orders' states can be asked for."""
+    env = steered_sim.env(tmp_path)
+    sent = kfx("send", "-s", "BTC/USD", "--side", "buy", "-q", "0.01", "--price", "1000.0", "-o", "json", env=env)
+    assert sent.exit_status == 0, sent.output
+    order_id = json.loads(sent.stdout.strip().splitlines()[-1])["order_id"]
+    proc = spawn("tail", "--msg-type", "8", "--exec-type", "status", "--max-messages", "1", "--duration", "60",
+                 "-o", "json", env=env)
+    lines: list[str] = []
+    notes: list[str] = []
+    try:
+        while not any("streaming" in n for n in notes):  # logged on: now the rollover
+            raw = proc.stderr.readline()
+            assert raw, "".join(notes)
+            notes.append(raw.decode())
+        steered_sim.run(steered_sim.sim.force_rollover)
+        _wait_lines(proc, lines, 1)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    lines += out.decode().splitlines()
+    assert proc.returncode == 0, err.decode()
+    status = [json.loads(line) for line in lines if '"msg_type"' in line]
+    assert [(_fields(m)[150], _fields(m)[37], _fields(m)[39]) for m in status] == [("I", order_id, "0")]
+    assert "asked the status of 1 journalled open order(s)" in "".join(notes) + err.decode()
