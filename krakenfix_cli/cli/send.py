@@ -77,6 +77,16 @@ def send(
     trigger_ref: Annotated[str | None, typer.Option(
         "--trigger-ref", rich_help_panel=ORDER, show_default=False,
         help="DiscretionInst(388) trigger reference: index or last.")] = None,
+    expire_time: Annotated[str | None, typer.Option(
+        "--expire-time", metavar="WHEN", rich_help_panel=ORDER, show_default=False,
+        help="ExpireTime(126) for --tif gtd: +30m, +2h, +1d, 20261125-18:00:00 or ISO 8601 (UTC); "
+             "at most a month ahead.")] = None,
+    effective_time: Annotated[str | None, typer.Option(
+        "--effective-time", metavar="WHEN", rich_help_panel=ORDER, show_default=False,
+        help="EffectiveTime(168): the order waits, Pending New and off the book, until then. Spot only.")] = None,
+    valid_until: Annotated[str | None, typer.Option(
+        "--valid-until", metavar="WHEN", rich_help_panel=ORDER, show_default=False,
+        help="ValidUntilTime(62): refused if it reaches the engine later; 2-60 s ahead, e.g. +10s.")] = None,
     clordid: Annotated[str | None, typer.Option("--clordid", rich_help_panel=ORDER, show_default=False,
                                                 help="ClOrdID(11); generated when left out.")] = None,
     raw: Annotated[str | None, typer.Option(
@@ -107,7 +117,7 @@ def send(
     from krakenfix_cli.cli.exit import ExitStatus
     from krakenfix_cli.cli.options import get_env
     from krakenfix_cli.ops.outcomes import Outcome
-    from krakenfix_cli.ops.send import OrderSpec, RawMessageError, build_order, message_from_text
+    from krakenfix_cli.ops.send import OrderSpec, RawMessageError, build_order, message_from_text, parse_when
     from krakenfix_cli.transport import clock
 
     env = get_env()
@@ -122,7 +132,8 @@ def send(
     ledger = common.ledger_for(target)
     text = raw if raw is not None else (file.read_text(encoding="latin-1") if file is not None else None)
     if text is not None:
-        if any(v is not None for v in (symbol, side, qty, price, stop_price, clordid)):
+        if any(v is not None for v in (symbol, side, qty, price, stop_price, clordid, expire_time, effective_time,
+                                       valid_until)):
             raise CliError("order options given together with --raw/--file", "use one or the other")
         try:
             msg = message_from_text(text)
@@ -134,11 +145,20 @@ def send(
             raise CliError(f"missing {', '.join(missing)}", "an order needs --symbol, --side and --qty "
                                                             "(or send a message with --raw/--file)")
         assert symbol is not None and side is not None and qty is not None
+        now = clock.now()
+        times: dict[str, float | None] = {}
+        for name, flag, text in (("expire_time", "--expire-time", expire_time),
+                                 ("effective_time", "--effective-time", effective_time),
+                                 ("valid_until", "--valid-until", valid_until)):
+            try:
+                times[name] = None if text is None else parse_when(text, now)
+            except ValueError as exc:
+                raise CliError(f"{flag}: {exc}", "see `krakenfix send --help`") from None
         spec = OrderSpec(symbol=symbol, side=side, qty=qty, ord_type=ord_type, price=price, stop_px=stop_price,
                          tif=tif, post_only=post_only, reduce_only=reduce_only, exec_inst=list(exec_inst or []),
                          stp=stp, display_qty=display_qty, alloc_account=alloc_account, clordid=clordid,
-                         trigger_ref=trigger_ref)
-        msg = build_order(spec, ledger, clock.now(), derivatives=target.spec.derivatives)
+                         trigger_ref=trigger_ref, **times)
+        msg = build_order(spec, ledger, now, derivatives=target.spec.derivatives)
     if dry_run:
         common.show_message(env, mode, msg)
         raise typer.Exit(ExitStatus.OK)
@@ -166,6 +186,8 @@ def send(
                                "reason": result.reason or None})
     if result.outcome is Outcome.OK:
         what = {"ack": "accepted", "fill": "filled", "none": "sent"}[wait]
+        if result.ord_status == "A":
+            what += " (Pending New: off the book until its EffectiveTime)"
         bits = [f"ClOrdID {result.clordid}"] if result.clordid else []
         if result.order_id:
             bits.append(f"OrderID {result.order_id}")

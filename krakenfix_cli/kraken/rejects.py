@@ -17,10 +17,10 @@ ADVICE: tuple[tuple[str, str], ...] = (
      "the account already has its tier's maximum of open orders on this pair (60, 80 or 225 for "
      "Starter, Intermediate, Pro; SPEC §9): cancel some first"),
     ("EOrder:Tick size check failed",
-     "the price is not a multiple of the pair's tick size (InstrumentList, `krakenfix tail` on the "
-     "market-data session shows it)"),
+     "the price must be a multiple of the pair's tick size (TickSize(5022) in the InstrumentList; "
+     "0.1 on BTC/USD)"),
     ("EOrder:Order minimum not met",
-     "the quantity is below the pair's minimum order size (InstrumentList)"),
+     "the quantity is below the pair's minimum order size (QtyMin(5011) in the InstrumentList)"),
 )
 
 

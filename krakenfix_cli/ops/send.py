@@ -10,6 +10,7 @@ the same engine step, so ``--wait ack`` listens for a short settle period after 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -52,6 +53,42 @@ class OrderSpec:
     alloc_account: str | None = None
     clordid: str | None = None
     trigger_ref: str | None = None
+    expire_time: float | None = None
+    "ExpireTime(126), POSIX seconds (time in force gtd)."
+    effective_time: float | None = None
+    "EffectiveTime(168), POSIX seconds: the order waits, Pending New, until then (Spot)."
+    valid_until: float | None = None
+    "ValidUntilTime(62), POSIX seconds: refused if it reaches the engine later (2-60 s ahead)."
+
+
+_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_when(text: str, now: float) -> float:
+    """A time as users type it: ``+30s``/``+15m``/``+2h``/``+1d`` from ``now``, a FIX UTC
+    timestamp (``20261125-18:00:00[.000]``) or ISO 8601 in UTC (``2026-11-25T18:00:00Z``)."""
+    from datetime import UTC, datetime
+
+    from krakenfix_cli.fix.values import parse_utc_timestamp
+
+    t = text.strip()
+    if t.startswith("+") and len(t) > 2 and t[-1] in _UNITS:
+        try:
+            amount = float(t[1:-1])
+        except ValueError:
+            amount = -1.0
+        if amount > 0:
+            return now + amount * _UNITS[t[-1]]
+    else:
+        with contextlib.suppress(ValueError):
+            return parse_utc_timestamp(t)
+        with contextlib.suppress(ValueError):
+            when = datetime.fromisoformat(t.replace("Z", "+00:00"))
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            return when.timestamp()
+    raise ValueError(f"cannot read the time {text!r}; give +30s, +15m, +2h, +1d, 20261125-18:00:00 "
+                     "or 2026-11-25T18:00:00Z (UTC)")
 
 
 def message_from_text(text: str) -> Message:
@@ -82,7 +119,8 @@ def build_order(spec: OrderSpec, ledger: Ledger, now: float, *, derivatives: boo
         clordid, spec.symbol, spec.side, spec.qty, spec.ord_type, transact_time=now, price=spec.price,
         stop_px=spec.stop_px, tif=spec.tif, post_only=spec.post_only, reduce_only=spec.reduce_only,
         exec_inst=spec.exec_inst, stp=spec.stp, display_qty=spec.display_qty, alloc_account=spec.alloc_account,
-        trigger_ref=spec.trigger_ref, derivatives=derivatives,
+        trigger_ref=spec.trigger_ref, expire_time=spec.expire_time, effective_time=spec.effective_time,
+        valid_until=spec.valid_until, derivatives=derivatives,
     )
     if spec.clordid:
         ledger.remember_clordid(spec.clordid, derivatives=derivatives)

@@ -105,8 +105,8 @@ class Order:
 
     @property
     def is_open(self) -> bool:
-        """Still working (resting, or waiting for its trigger)."""
-        return self.status in ("0", "1", "5")
+        """Still working (resting, waiting for its trigger, or for its EffectiveTime: 39=A)."""
+        return self.status in ("0", "1", "5", "A")
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,8 @@ Choices where Kraken's documents are silent ([derived], SPEC §11):
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import random
 import secrets
 import zlib
@@ -366,6 +368,11 @@ class Gateway:
         #: ExecutionReports waiting for a SenderCompID's next logon.
         self.pending: dict[str, list[Message]] = {}
         self.md_handlers: list[MarketDataHandler] = []
+        #: Orders with a future EffectiveTime(168): (when, tie-break, venue, order), a heap.
+        self.scheduled: list[tuple[float, int, Venue, Order]] = []
+        self._scheduled_ids = itertools.count()
+        #: Set by the runner: arm a timer for ``when`` (an order becomes effective then).
+        self.wake_at: Callable[[float], None] | None = None
         #: The handler whose inbound event is being processed (its sends need no flush).
         self.current: object = None
 
@@ -415,6 +422,24 @@ class Gateway:
             trades = book.take_trades() if book.recent_trades else []
             for h in handlers:
                 h.publish(venue, sym, trades, now)
+
+    def schedule(self, venue: Venue, order: Order, when: float) -> None:
+        """Hold ``order`` off the book, invisible and non-matching, until ``when`` (SPEC §6.4)."""
+        heapq.heappush(self.scheduled, (when, next(self._scheduled_ids), venue, order))
+        if self.wake_at is not None:
+            self.wake_at(when)
+
+    def activate_due(self, now: float) -> None:
+        """Orders whose EffectiveTime has come: ER 150=0, then the book (a cancelled one stays out)."""
+        while self.scheduled and self.scheduled[0][0] <= now:
+            _, _, venue, o = heapq.heappop(self.scheduled)
+            if o.status != "A":
+                continue
+            o.status = "0"
+            if o.owner is not None:
+                self.deliver(_sender_of(o), execution_report(venue, o, "0", now))
+            self.apply(venue, venue.books[o.symbol].submit(o, now), now)
+            self.publish(venue, now)
 
     def tick(self, now: float) -> None:
         """The runner's periodic timer: synthetic flow, GTD expiry, market data."""
@@ -749,6 +774,15 @@ class TradingHandler:
         if why:
             self._reject(msg, 0, why)
             return
+        effective_at: float | None = None
+        if 168 in msg:  # Derivatives refused it above (§10.9)
+            try:
+                effective_at = parse_utc_timestamp(msg[168])
+            except ValueError:
+                self._reject(msg, 0, f"{E_ARGS}:EffectiveTime(168) is not a UTCTimestamp")
+                return
+            if effective_at <= now:
+                effective_at = None  # already due: an ordinary order
         expire_at: float | None = None
         if 62 in msg or 126 in msg:
             for tag in (62, 126):
@@ -790,6 +824,12 @@ class TradingHandler:
         self.by_clordid[clordid] = order
         if limited:
             self.gw.open_orders.setdefault((order.account, symbol), []).append(order)
+        if effective_at is not None:
+            # Pending New until its EffectiveTime: 150=A/39=A now, 150=0 then (SPEC §6.9).
+            order.status = "A"
+            self.session.send(execution_report(venue, order, "A", now), now)
+            self.gw.schedule(venue, order, effective_at)
+            return
         self.session.send(execution_report(venue, order, "0", now), now)
         events = venue.books[symbol].submit(order, now)
         if events:

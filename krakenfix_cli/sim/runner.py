@@ -141,6 +141,7 @@ class _Core:
         self._loop = asyncio.get_running_loop()
         self._timers: list[asyncio.TimerHandle] = []
         self._stopped = False
+        gateway.wake_at = self._wake_at
 
     # -- timers -------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -150,8 +151,20 @@ class _Core:
         self._arm_rollover()
 
     def _later(self, delay: float, fn: Callable[[], None]) -> None:
-        self._timers = [t for t in self._timers if not t.cancelled()]
+        now = self._loop.time()  # forget fired and cancelled timers: the list stays short
+        self._timers = [t for t in self._timers if not t.cancelled() and t.when() > now]
         self._timers.append(self._loop.call_later(max(0.0, delay), fn))
+
+    def _wake_at(self, when: float) -> None:
+        """A timer for an order's EffectiveTime(168) (the gateway asks; one per order)."""
+        self._later(when - clock.now(), self._activate)
+
+    def _activate(self) -> None:
+        if self._stopped:
+            return
+        self.gw.activate_due(clock.now())
+        if self.gw.scheduled:  # the loop's clock can fire a hair early: come back for the rest
+            self._later(max(0.001, self.gw.scheduled[0][0] - clock.now()), self._activate)
 
     def _flow(self) -> None:
         if self._stopped:

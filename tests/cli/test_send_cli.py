@@ -120,3 +120,28 @@ def test_an_order_past_the_pairs_limits_says_what_to_do(tmp_path: Path) -> None:
         assert "rate counter is full" in r.stderr or "maximum of open orders on this pair" in r.stderr, r.stderr
     finally:
         sim.stop()
+
+
+def test_gtd_effective_and_valid_until_times_are_sent_as_typed(sim_proc: SimProc, tmp_path: Path) -> None:
+    env = sim_proc.env(tmp_path)
+    r = kfx("send", "-s", "BTC/USD", "--side", "buy", "-q", "0.01", "--price", "1000.0", "--tif", "gtd",
+            "--expire-time", "+2h", "--valid-until", "+30s", "-o", "raw", "--dry-run", env=env)
+    assert r.exit_status == 0, r.output
+    assert "|59=6|" in r.stdout and "|126=" in r.stdout and "|62=" in r.stdout
+    gtd = kfx("send", "-s", "BTC/USD", "--side", "buy", "-q", "0.01", "--price", "1000.0", "--tif", "gtd",
+              "--expire-time", "2099-01-01T00:00:00Z", "-o", "json", env=env)
+    assert gtd.exit_status == 2 and "month ahead" in gtd.stderr  # Kraken's one-month cap, caught before sending
+    gtd = kfx("send", "-s", "BTC/USD", "--side", "buy", "-q", "0.01", "--price", "1000.0", "--tif", "gtd",
+              "--expire-time", "+1d", "-o", "json", env=env)
+    assert gtd.exit_status == 0, gtd.output
+    later = kfx("send", "-s", "BTC/USD", "--side", "buy", "-q", "0.01", "--price", "1000.0",
+                "--effective-time", "+1h", "-o", "json", env=env)
+    assert later.exit_status == 0, later.output
+    assert _result(later.stdout)["ord_status"] == "A"  # Pending New until its EffectiveTime
+
+
+def test_an_unreadable_time_is_a_usage_error(sim_proc: SimProc, tmp_path: Path) -> None:
+    r = kfx("send", "-s", "BTC/USD", "--side", "buy", "-q", "0.01", "--price", "1000.0", "--tif", "gtd",
+            "--expire-time", "tomorrow", env=sim_proc.env(tmp_path))
+    assert r.exit_status == 2
+    assert "--expire-time: cannot read the time 'tomorrow'" in r.stderr

@@ -24,7 +24,7 @@ from typing import Any
 
 import quickfix as fix
 
-from krakenfix_cli.client import Client, ClientSpec
+from krakenfix_cli.client import Client, ClientSpec, ConnectFailed
 from krakenfix_cli.fix.message import Message
 from krakenfix_cli.session.events import GapDetected, GapFilled, MessageReceived
 
@@ -117,14 +117,22 @@ def settings_text(port: int, tls: bool, workdir: Path) -> str:
 
 async def drive(port: int, tls: bool, cafile: str | None, gw: Gateway) -> dict[str, Any]:
     spec = ClientSpec("127.0.0.1", port, OUR_ID, THEIR_ID, tls=tls, cafile=cafile, heartbeat=30)
-    client = Client.from_spec(spec)
-    facts = await client.connect(10)
+    for attempt in range(50):  # the acceptor's listening thread may not be up yet: retry, bounded
+        client = Client.from_spec(spec)
+        try:
+            facts = await client.connect(10)
+            break
+        except ConnectFailed:
+            await client.close()
+            if attempt == 49:
+                raise
+            await asyncio.sleep(0.1)
     result: dict[str, Any] = {"tls_version": facts.tls_version, "logon_rtt_ms": round(facts.logon_rtt_ms, 2)}
     events: list[object] = []
     seen_exec_ids: set[str] = set()
     result["duplicates_dropped"] = 0
 
-    async def next_er(timeout: float = 5.0) -> Message:
+    async def next_er(timeout: float = 30.0) -> Message:
         """The next ExecutionReport not seen before (replays are deduplicated by ExecID(17))."""
         while True:
             ev = await asyncio.wait_for(client.inbound.get(), timeout)
@@ -212,6 +220,7 @@ def main() -> int:
     finally:
         acceptor.stop()
     Path(a.out).write_text(json.dumps(result, indent=2))
+    print(json.dumps(result), file=sys.stderr)  # the test shows it when a check below fails
     ok = (
         result["acks"] == [f"ORD{i}" for i in range(5)]
         and result["cancel_exec_type"] == "4"

@@ -87,3 +87,24 @@ def test_mass_cancel_scope_follows_530() -> None:
     assert not in_scope(other, Message.new("q", (11, "9"), (530, "6")), conn)
     assert in_scope(other, Message.new("q", (11, "9"), (530, "7")), conn)
     assert "530=7" in describe_scope("all", None)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("+30s", 1_700_000_030.0), ("+15m", 1_700_000_900.0), ("+2h", 1_700_007_200.0), ("+1d", 1_700_086_400.0),
+     ("+1.5m", 1_700_000_090.0), ("20231114-22:13:20", 1_700_000_000.0), ("20231114-22:13:20.500", 1_700_000_000.5),
+     ("2023-11-14T22:13:20Z", 1_700_000_000.0), ("2023-11-14T22:13:20", 1_700_000_000.0),
+     ("2023-11-14T23:13:20+01:00", 1_700_000_000.0)],
+)
+def test_times_read_as_users_type_them(text: str, expected: float) -> None:
+    from krakenfix_cli.ops.send import parse_when
+
+    assert parse_when(text, 1_700_000_000.0) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("text", ["tomorrow", "+", "+5", "+-5m", "+0s", "2023-13-40", ""])
+def test_unreadable_times_say_what_to_type(text: str) -> None:
+    from krakenfix_cli.ops.send import parse_when
+
+    with pytest.raises(ValueError, match=r"give \+30s"):
+        parse_when(text, 1_700_000_000.0)

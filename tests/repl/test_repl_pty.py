@@ -135,8 +135,9 @@ def test_reconnect_keeps_sequence_numbers(repl: Repl) -> None:
 
 
 def test_survives_a_forced_rollover_and_trades_after_it() -> None:
-    r = Repl("--output", "compact", "--sim-rollover-every", "3")
+    r = Repl("--output", "compact", "--sim-rollover-every", "4")
     try:
+        r.child.expect(loose("reconnected after the rollover"))  # a fresh period: the order beats the next one
         r.run("buy 0.01 BTC/USD @ 1000", r"#1 .*: new")
         r.child.expect(loose("gateway sent Logout(5): session rollover"))
         r.child.expect(loose("reconnected after the rollover"))

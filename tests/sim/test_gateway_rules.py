@@ -257,6 +257,41 @@ async def test_amend_and_status_request(sim: RunningSimulator) -> None:
     assert not [m for m in other.inbox if m.msg_type == "8"]
 
 
+@run()
+async def test_effective_time_holds_the_order_pending_new_then_it_goes_live(sim: RunningSimulator) -> None:
+    """D with a future 168: 150=A/39=A, invisible and non-matching; at its time 150=0, then it trades."""
+    c = await FixClient(sim).connect()
+    book = sim.gateway.spot.books["BTC/USD"]
+    ask = book.best("2")
+    assert ask is not None
+    start = clock.now() + 1.0
+    m = order(side="1", price=str(ask), t168=format_utc_timestamp(start))  # would take the best ask at once
+    c.send(m)
+    pending = await c.wait_for(is_er("A", m[11]))
+    assert (pending[39], pending[151]) == ("A", "0.01")
+    assert m[11] not in {o.clordid for o in book.resting("1")}  # off the book
+    await c.roundtrip()
+    assert not [x for x in c.inbox if x.get(11) == m[11] and x.get(150) in ("0", "F")]  # nothing before its time
+    live = await c.wait_for(is_er("0", m[11]))
+    await c.wait_for(is_er("F", m[11]))
+    assert live[39] == "0" and clock.now() >= start - 0.01
+
+
+@run()
+async def test_a_pending_new_order_can_be_cancelled_and_never_goes_live(sim: RunningSimulator) -> None:
+    c = await FixClient(sim).connect()
+    m = order(price="1000.0", t168=format_utc_timestamp(clock.now() + 0.5))
+    c.send(m)
+    pending = await c.wait_for(is_er("A", m[11]))
+    f = Message.new("F", (11, next_clordid()), (37, pending[37]), (54, "1"), (55, "BTC/USD"),
+                    (60, format_utc_timestamp(clock.now())))
+    c.send(f)
+    await c.wait_for(is_er("4", f[11]))
+    await c.until(lambda: not sim.gateway.scheduled)  # its EffectiveTime came and went
+    await c.roundtrip()
+    assert not [x for x in c.inbox if x.get(11) in (m[11], f[11]) and x.get(150) == "0"]
+
+
 # -- business rejects -----------------------------------------------------------------------------
 
 
