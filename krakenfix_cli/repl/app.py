@@ -655,13 +655,19 @@ class Repl:
         return self.ledger.next_clordid(clock.now(), derivatives=self.spec.derivatives)
 
     def _new_order(self, cmd: c.NewOrder) -> None:
-        from krakenfix_cli.ops.send import OrderSpec, build_order
+        from krakenfix_cli.ops.send import OrderSpec, build_order, parse_when
 
         client = self._live()
+        now = clock.now()
+        try:
+            expire = parse_when(cmd.expire, now) if cmd.expire is not None else None
+            start = parse_when(cmd.start, now) if cmd.start is not None else None
+        except ValueError as exc:
+            raise c.CommandError(str(exc)) from None
         spec = OrderSpec(symbol=cmd.symbol, side=cmd.side, qty=cmd.qty, ord_type=cmd.ord_type, price=cmd.price,
                          stop_px=cmd.stop_px, tif=cmd.tif, post_only=cmd.post_only, reduce_only=cmd.reduce_only,
-                         clordid=cmd.clordid)  # fmt: skip
-        msg = build_order(spec, self.ledger, clock.now(), derivatives=self.spec.derivatives)
+                         clordid=cmd.clordid, expire_time=expire, effective_time=start)  # fmt: skip
+        msg = build_order(spec, self.ledger, now, derivatives=self.spec.derivatives)
         clordid = msg.get(11) or ""
         row = self.state.add_order(clordid, cmd.symbol, msg.get(54) or "", msg.get(38) or cmd.qty,
                                    msg.get(40) or "", msg.get(44))

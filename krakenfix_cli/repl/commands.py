@@ -37,6 +37,10 @@ class NewOrder:
     post_only: bool = False
     reduce_only: bool = False
     clordid: str | None = None
+    expire: str | None = None
+    "ExpireTime(126) as typed (``+2h``, a timestamp): read when the order is sent."
+    start: str | None = None
+    "EffectiveTime(168) as typed: the order waits, Pending New, until then."
 
 
 @dataclass(frozen=True)
@@ -158,12 +162,13 @@ class Verb:
 
 
 VERBS: tuple[Verb, ...] = (
-    Verb("buy", "buy QTY SYMBOL [@ PRICE | market] [post-only] [ioc|fok|gtc] [reduce-only] [stop PX]",
-         "new buy order (NewOrderSingle D), short form"),
-    Verb("sell", "sell QTY SYMBOL [@ PRICE | market] [post-only] [ioc|fok|gtc] [reduce-only] [stop PX]",
-         "new sell order (NewOrderSingle D), short form"),
+    Verb("buy", "buy QTY SYMBOL [@ PRICE | market] [post-only] [ioc|fok|gtc] [reduce-only] [stop PX] "
+                "[until WHEN] [start WHEN]", "new buy order (NewOrderSingle D), short form"),
+    Verb("sell", "sell QTY SYMBOL [@ PRICE | market] [post-only] [ioc|fok|gtc] [reduce-only] [stop PX] "
+                 "[until WHEN] [start WHEN]", "new sell order (NewOrderSingle D), short form"),
     Verb("order", "order --side buy|sell --qty Q --symbol S [--price P] [--type T] [--tif T] [--post-only] "
-                  "[--reduce-only] [--stop-price P] [--clordid ID]", "new order, long option form"),
+                  "[--reduce-only] [--stop-price P] [--clordid ID] [--expire-time WHEN] [--effective-time WHEN]",
+         "new order, long option form; WHEN is +30s, +15m, +2h, +1d or a UTC time"),
     Verb("amend", "amend REF [qty Q] [price P]", "change qty/price of an order (OrderCancelReplaceRequest G)"),
     Verb("cancel", "cancel REF", "cancel an order of this session by #index, ClOrdID or OrderID (F)"),
     Verb("mass-cancel", "mass-cancel symbol SYMBOL | session | all [--yes]",
@@ -185,9 +190,10 @@ VERBS: tuple[Verb, ...] = (
 
 VERB_NAMES: tuple[str, ...] = tuple(v.name for v in VERBS)
 _BY_NAME: dict[str, Verb] = {n: v for v in VERBS for n in (v.name, *v.aliases)}
-SHORT_KEYWORDS = ("@", "market", "limit", "post-only", "reduce-only", "ioc", "fok", "gtc", "stop", "clordid")
+SHORT_KEYWORDS = ("@", "market", "limit", "post-only", "reduce-only", "ioc", "fok", "gtc", "stop", "clordid",
+                  "until", "start")  # fmt: skip
 ORDER_OPTIONS = ("--side", "--qty", "--symbol", "--price", "--type", "--tif", "--post-only", "--reduce-only",
-                 "--stop-price", "--clordid")  # fmt: skip
+                 "--stop-price", "--clordid", "--expire-time", "--effective-time")  # fmt: skip
 FLAG_OPTIONS = frozenset({"--post-only", "--reduce-only"})
 ORDER_TYPES = ("limit", "market", "stop-loss", "stop-loss-limit", "take-profit", "take-profit-limit",
                "trailing-stop", "trailing-stop-limit")  # fmt: skip
@@ -296,7 +302,9 @@ def _parse_short_order(side: str, words: list[str]) -> NewOrder:
     stop: str | None = None
     clordid: str | None = None
     ord_type: str | None = None
-    tif = "gtc"
+    tif: str | None = None
+    expire: str | None = None
+    start: str | None = None
     post_only = reduce_only = False
     i = 2
     while i < len(words):
@@ -327,17 +335,27 @@ def _parse_short_order(side: str, words: list[str]) -> NewOrder:
             if i >= len(words):
                 raise CommandError("a ClOrdID must follow `clordid`")
             clordid = words[i]
+        elif w in ("until", "start"):
+            i += 1
+            if i >= len(words):
+                raise CommandError(f"a time must follow `{w}` (+30s, +15m, +2h, +1d or a UTC time)")
+            if w == "until":
+                expire = words[i]
+            else:
+                start = words[i]
         else:
             raise CommandError(
                 f"unexpected {words[i]!r}; after QTY SYMBOL come: @ PRICE, market, post-only, ioc, fok, "
-                "reduce-only, stop PX, clordid ID"
+                "reduce-only, stop PX, clordid ID, until WHEN, start WHEN"
             )
         i += 1
+    if tif is None:
+        tif = "gtd" if expire is not None else "gtc"  # `until` is good-till-date
     if ord_type is None:
         ord_type = "limit" if price is not None else "market"
         if stop is not None:
             ord_type = "stop-loss-limit" if price is not None else "stop-loss"
-    return NewOrder(side, qty, symbol, ord_type, price, stop, tif, post_only, reduce_only, clordid)
+    return NewOrder(side, qty, symbol, ord_type, price, stop, tif, post_only, reduce_only, clordid, expire, start)
 
 
 def _parse_long_order(words: list[str]) -> NewOrder:
@@ -376,10 +394,12 @@ def _parse_long_order(words: list[str]) -> NewOrder:
         ord_type=ord_type,
         price=price,
         stop_px=stop,
-        tif=opts.get("--tif", "gtc").lower(),
+        tif=opts.get("--tif", "gtd" if "--expire-time" in opts else "gtc").lower(),
         post_only="--post-only" in flags,
         reduce_only="--reduce-only" in flags,
         clordid=opts.get("--clordid"),
+        expire=opts.get("--expire-time"),
+        start=opts.get("--effective-time"),
     )
 
 

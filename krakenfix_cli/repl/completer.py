@@ -134,7 +134,7 @@ def _short_order(before: list[str], word: str, state: ReplState) -> list[Suggest
         return []  # the quantity: nothing sensible to offer
     if len(before) == 1:
         return _symbols(word, state)
-    if before[-1] == "@" or before[-1].lower() in ("stop", "clordid"):
+    if before[-1] == "@" or before[-1].lower() in ("stop", "clordid", "until", "start"):
         return []
     used = {w.lower() for w in before}
     options = [
@@ -147,6 +147,8 @@ def _short_order(before: list[str], word: str, state: ReplState) -> list[Suggest
         ("reduce-only", "ExecInst(18)=E"),
         ("stop", "StopPx(99) follows"),
         ("clordid", "your own ClOrdID(11)"),
+        ("until", "ExpireTime(126) follows: good-till-date (+2h, +1d, a UTC time)"),
+        ("start", "EffectiveTime(168) follows: Pending New until then"),
     ]
     return _match([(t, m) for t, m in options if t not in used], word)
 

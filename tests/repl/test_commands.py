@@ -120,3 +120,14 @@ def test_help_lists_every_verb() -> None:
     for v in c.VERBS:
         assert f"  {v.name} " in text
     assert c.help_text("cancel").startswith("cancel REF")
+
+
+def test_until_makes_a_good_till_date_order_and_start_an_effective_time() -> None:
+    cmd = c.parse("buy 0.01 BTC/USD @ 50000 until +2h")
+    assert isinstance(cmd, c.NewOrder) and (cmd.tif, cmd.expire, cmd.start) == ("gtd", "+2h", None)
+    cmd = c.parse("sell 1 ETH/USD @ 3000 start 20261125-18:00:00 ioc")
+    assert isinstance(cmd, c.NewOrder) and (cmd.tif, cmd.start) == ("ioc", "20261125-18:00:00")
+    long = c.parse("order --side buy --qty 0.01 --symbol BTC/USD --price 50000 --expire-time +2h")
+    assert long == c.parse("buy 0.01 BTC/USD @ 50000 until +2h")
+    with pytest.raises(c.CommandError, match="a time must follow `until`"):
+        c.parse("buy 0.01 BTC/USD @ 50000 until")

@@ -174,3 +174,10 @@ def test_a_gap_shows_each_execution_report_once_and_in_order(repl: Repl) -> None
     assert len(exec_ids) == 3, plain  # New and Trade for #1, New for #2
     assert len(set(exec_ids)) == len(exec_ids), plain
     assert plain.index("gap filled") < plain.rindex("ExecutionReport"), plain
+
+
+def test_good_till_date_and_pending_new_orders_from_the_short_form(repl: Repl) -> None:
+    repl.run("buy 0.01 BTC/USD @ 1000 until +1h", r"NewOrderSingle.*59=6.*126=", r"#1 .*: new")
+    repl.run("buy 0.01 BTC/USD @ 1001 start +1h", r"NewOrderSingle.*168=", r"#2 .*: pending-new")
+    repl.run("buy 0.01 BTC/USD @ 1002 until soon", loose("error: cannot read the time 'soon'"))
+    assert repl.quit() == 0
