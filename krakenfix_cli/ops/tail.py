@@ -109,6 +109,14 @@ class _State:
     seen: ExecIdSet
     reporter: Reporter
     max_messages: int | None
+    ledger: Ledger | None = None
+    tracked: set[str] = field(default_factory=set)
+    "Every ClOrdID of the journalled open orders: their reports update the journal."
+
+    def track_open_orders(self) -> None:
+        """Refresh :attr:`tracked` from the journal (at each logon)."""
+        if self.ledger is not None:
+            self.tracked = {c for o in self.ledger.open_orders() for c in (o.clordid, o.latest_clordid)}
 
     def offer(self, msg: Message, when: float | None, direction: str | None = "in") -> bool:
         """Show ``msg`` unless it is a duplicate or filtered out; True when tail should stop."""
@@ -118,11 +126,25 @@ class _State:
             if exec_id and not self.seen.first_time(exec_id):
                 self.result.duplicates += 1
                 return False
+            if self.tracked:
+                self._journal(msg)
         if not self.filt.matches(msg):
             return False
         self.reporter.message(msg, direction, when)
         self.result.shown += 1
         return self.max_messages is not None and self.result.shown >= self.max_messages
+
+
+    def _journal(self, msg: Message) -> None:
+        """A report about a journalled order: note its state, so `cancel` knows it later."""
+        cid, orig = msg.get(11), msg.get(41)
+        key = orig if orig in self.tracked else cid if cid in self.tracked else None
+        if key is None or self.ledger is None:
+            return
+        new = cid if key == orig and cid and cid != orig else None
+        self.ledger.updated(key, clock.now(), order_id=msg.get(37), ord_status=msg.get(39), new_clordid=new)
+        if new:
+            self.tracked.add(new)
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> bool:
@@ -192,7 +214,7 @@ async def _tail(
     ledger: Ledger | None = None,
 ) -> TailResult:
     result = TailResult()
-    state = _State(result, filt, ExecIdSet(), reporter, max_messages)
+    state = _State(result, filt, ExecIdSet(), reporter, max_messages, ledger)
     deadline = None if duration is None else clock.monotonic() + duration
     reset = spec.reset_on_logon
     seqs: tuple[int, int] | None = None
@@ -237,6 +259,7 @@ async def _tail(
             how = "141=Y, sequence numbers reset" if facts.reset else "141=N, continuing sequence numbers"
             reporter.note(f"logged on to {spec.host}:{spec.port} as {spec.sender_comp_id}→{spec.target_comp_id} "
                           f"({how}); streaming")
+            state.track_open_orders()
             if result.rollovers and facts.reset and ledger is not None:
                 await ask_open_orders(client, spec, ledger, reporter)
             outcome = await _stream(client, state, stop, time_left)

@@ -128,3 +128,23 @@ def test_after_a_rollover_tail_asks_the_state_of_journalled_open_orders(
     status = [json.loads(line) for line in lines if '"msg_type"' in line]
     assert [(_fields(m)[150], _fields(m)[37], _fields(m)[39]) for m in status] == [("I", order_id, "0")]
     assert "asked the status of 1 journalled open order(s)" in "".join(notes) + err.decode()
+
+
+def test_tail_writes_what_it_sees_of_journalled_orders_into_the_journal(
+        steered_sim: SimThread, tmp_path: Path) -> None:
+    """An order `send` journalled expires while `tail` watches: the journal learns it."""
+    from krakenfix_cli.settings.journal import OrderJournal
+
+    env = steered_sim.env(tmp_path)
+    sent = kfx("send", "-s", "BTC/USD", "--side", "buy", "-q", "0.01", "--price", "1000.0", "--tif", "gtd",
+               "--expire-time", "+3s", "-o", "json", env=env)
+    assert sent.exit_status == 0, sent.output
+    clordid = json.loads(sent.stdout.strip().splitlines()[-1])["clordid"]
+    journal = OrderJournal(tmp_path / "state")
+    before = journal.find(clordid=clordid)
+    assert before is not None and before.state == "new"
+    r = kfx("tail", "--msg-type", "8", "--exec-type", "expired", "--max-messages", "1", "--duration", "30",
+            "-o", "json", env=env)
+    assert r.exit_status == 0, r.output
+    after = journal.find(clordid=clordid)
+    assert after is not None and after.state == "expired"
