@@ -31,6 +31,21 @@ def _gtd(seconds: float, price: str) -> dict[str, str]:
     return resting_buy("BTC/USD", price=price, **{"59": "6", "126": expire})
 
 
+def _finish(proc: Any, lines: list[str]) -> str:
+    """Let tail end on its own, keep its last lines, check it exited 0; its stderr."""
+    out, err = proc.communicate(timeout=60)
+    lines += out.decode().splitlines()
+    assert proc.returncode == 0, err.decode()
+    return str(err.decode())
+
+
+def _reap(proc: Any) -> None:
+    """After a failed step: do not leave tail running."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
 def _wait_lines(proc: Any, lines: list[str], n: int) -> None:
     """Read tail's stdout until it has shown ``n`` messages (or has exited)."""
     while sum(1 for line in lines if '"msg_type"' in line) < n:
@@ -57,13 +72,9 @@ def test_tail_sees_every_execution_report_once_across_a_drop_and_a_rollover(
         _wait_lines(proc, lines, 8)
         steered_sim.run(steered_sim.sim.force_rollover)  # Logout, refusal window, then 141=Y
         _wait_lines(proc, lines, 12)
-        out, err = proc.communicate(timeout=60)
+        stderr = _finish(proc, lines)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    lines += out.decode().splitlines()
-    assert proc.returncode == 0, err.decode()
+        _reap(proc)
     objects = [json.loads(line) for line in lines if line.strip()]
     messages = [o for o in objects if "msg_type" in o]
     summary = objects[-1]
@@ -72,7 +83,6 @@ def test_tail_sees_every_execution_report_once_across_a_drop_and_a_rollover(
     assert {_fields(m)[37] for m in messages} == {oid for batch in placed for oid in batch}
     assert summary["stopped_by"] == "max-messages"
     assert summary["rollovers"] >= 1 and summary["reconnects"] >= 2
-    stderr = err.decode()
     assert "141=Y, sequence numbers reset" in stderr and "141=N, continuing sequence numbers" in stderr
 
 
@@ -118,16 +128,12 @@ def test_after_a_rollover_tail_asks_the_state_of_journalled_open_orders(
             notes.append(raw.decode())
         steered_sim.run(steered_sim.sim.force_rollover)
         _wait_lines(proc, lines, 1)
-        out, err = proc.communicate(timeout=60)
+        stderr = _finish(proc, lines)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    lines += out.decode().splitlines()
-    assert proc.returncode == 0, err.decode()
+        _reap(proc)
     status = [json.loads(line) for line in lines if '"msg_type"' in line]
     assert [(_fields(m)[150], _fields(m)[37], _fields(m)[39]) for m in status] == [("I", order_id, "0")]
-    assert "asked the status of 1 journalled open order(s)" in "".join(notes) + err.decode()
+    assert "asked the status of 1 journalled open order(s)" in "".join(notes) + stderr
 
 
 def test_tail_writes_what_it_sees_of_journalled_orders_into_the_journal(
