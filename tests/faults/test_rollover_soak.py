@@ -132,6 +132,15 @@ class Scenario:
 
         return float(self.sim.call(phase()))
 
+    def _client_connected(self) -> bool:
+        """The client under test is logged on now (a drop while it reconnects would drop nothing)."""
+        async def check() -> bool:
+            entry = self.sim.sim._core.entries.get((self.sender, "KRAKEN-TRD"))
+            conn = None if entry is None else entry.conn
+            return bool(entry is not None and entry.session.is_logged_on and conn is not None and not conn.closed)
+
+        return bool(self.sim.call(check()))
+
     def drive(self, poll: Callable[[], None]) -> None:
         """Feed orders and drop sockets until ROLLOVERS rollovers and DROPS drops have happened."""
         self.feeder.start()
@@ -146,7 +155,7 @@ class Scenario:
                 planned = self.rng.uniform(WINDOW + 0.5, EVERY - 1.1)  # a random point of the safe stretch
             if planned is not None and phase >= planned:
                 planned = None
-                if phase < EVERY - 1.0:
+                if phase < EVERY - 1.0 and self._client_connected():  # else: try in the next period
                     self.sim.run(self.sim.sim.drop_connections)
                     self.drops += 1
             time.sleep(0.02)
