@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import faulthandler
 import json
-import os
 import sys
 import tempfile
 import threading
@@ -25,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import quickfix as fix
+from qf_process import run_and_leave
 
 from krakenfix_cli.client import Client, ClientSpec, ConnectFailed
 from krakenfix_cli.fix.message import Message
@@ -218,7 +217,7 @@ def main() -> int:
     acceptor = (fix.SSLSocketAcceptor if a.tls else fix.SocketAcceptor)(gw, store, settings, logs)
     acceptor.start()
     # No acceptor.stop(): QuickFIX's stop() segfaulted about one run in ten under load (seen
-    # with faulthandler, inside SocketAcceptor::stop). The process leaves with os._exit below
+    # with faulthandler, inside SocketAcceptor::stop). The process leaves through qf_process.run_and_leave
     # and the private network namespace goes with it.
     result = asyncio.run(drive(a.port, a.tls, cafile, gw))
     Path(a.out).write_text(json.dumps(result, indent=2))
@@ -240,10 +239,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    faulthandler.enable()  # a crash inside QuickFIX prints the Python stacks to stderr
-    status = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # Leave without interpreter finalization: QuickFIX's C++ threads can still call into
-    # Python while it tears down, which segfaulted about one run in ten under load.
-    os._exit(status)
+    run_and_leave(main)

@@ -14,10 +14,7 @@ check held.
 from __future__ import annotations
 
 import argparse
-import faulthandler
 import json
-import os
-import sys
 import tempfile
 import threading
 import time
@@ -25,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import quickfix as fix
+from qf_process import run_and_leave
 
 from krakenfix_cli.kraken.auth import ApiSecret, logon_auth_fields
 
@@ -204,7 +202,7 @@ def main() -> int:
         result["logged_out"] = app.logged_out.wait(10)
     finally:
         # No initiator.stop(): QuickFIX's stop() can segfault while its threads wind down (seen
-        # on the acceptor side); the process leaves with os._exit instead.
+        # on the acceptor side); the process leaves through qf_process.run_and_leave.
         Path(a.out).write_text(json.dumps(result, indent=2))
     ok = (result.get("acks") and result.get("cancelled") and result.get("simulator_asked_resend")
           and result.get("after_acked") and len(result.get("replayed", [])) >= 1
@@ -213,10 +211,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    faulthandler.enable()  # a crash inside QuickFIX prints the Python stacks to stderr
-    status = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # Leave without interpreter finalization: QuickFIX's C++ threads can still call into
-    # Python while it tears down, which segfaulted about one run in ten under load.
-    os._exit(status)
+    run_and_leave(main)
