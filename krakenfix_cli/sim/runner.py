@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,8 @@ from krakenfix_cli.sim.rollover import (
 from krakenfix_cli.transport import clock
 from krakenfix_cli.transport.connection import Connection
 from krakenfix_cli.transport.server import Accepted, serve
+
+log = logging.getLogger(__name__)
 
 #: TargetCompID(56) → (trading?, derivatives-only spelling?)
 ROUTES: dict[str, tuple[bool, bool]] = {
@@ -139,7 +142,8 @@ class _Core:
         self.entries: dict[tuple[str, str], _Entry] = {}
         self.reset_pending = False
         self._loop = asyncio.get_running_loop()
-        self._timers: list[asyncio.TimerHandle] = []
+        self._timers: list[tuple[float, asyncio.Handle]] = []
+        "(deadline on the loop's clock, handle): uvloop's short-delay handles have no ``when()``."
         self._stopped = False
         gateway.wake_at = self._wake_at
 
@@ -151,9 +155,20 @@ class _Core:
         self._arm_rollover()
 
     def _later(self, delay: float, fn: Callable[[], None]) -> None:
+        """Arm ``fn`` after ``delay`` s. We keep each deadline ourselves: uvloop returns a plain
+        ``Handle`` (no ``when()``) for very short delays, and one AttributeError here once killed
+        every later timer (rollovers then never ended)."""
         now = self._loop.time()  # forget fired and cancelled timers: the list stays short
-        self._timers = [t for t in self._timers if not t.cancelled() and t.when() > now]
-        self._timers.append(self._loop.call_later(max(0.0, delay), fn))
+        self._timers = [(when, t) for when, t in self._timers if when > now and not t.cancelled()]
+        delay = max(0.0, delay)
+        self._timers.append((now + delay, self._loop.call_later(delay, self._guarded, fn)))
+
+    def _guarded(self, fn: Callable[[], None]) -> None:
+        """Run one timer's work; a failure is logged and the other timers keep their schedule."""
+        try:
+            fn()
+        except Exception as exc:  # a timer must never take the schedule down with it
+            log.error("simulator: timer %s failed: %s: %s", getattr(fn, "__name__", fn), type(exc).__name__, exc)
 
     def _wake_at(self, when: float) -> None:
         """A timer for an order's EffectiveTime(168) (the gateway asks; one per order)."""
@@ -180,13 +195,15 @@ class _Core:
     def _scheduled_rollover(self) -> None:
         if self._stopped:
             return
-        self.rollover()
-        self._arm_rollover()
+        try:
+            self.rollover()
+        finally:  # the next rollover is armed whatever this one met
+            self._arm_rollover()
 
     def stop(self) -> None:
         """Cancel every timer."""
         self._stopped = True
-        for t in self._timers:
+        for _, t in self._timers:
             t.cancel()
         self._timers.clear()
 

@@ -536,3 +536,25 @@ async def test_scheduled_rollover_every_n_seconds(sim: RunningSimulator) -> None
     c = await FixClient(sim).connect()
     await c.closed(timeout=10)
     assert LogoutReceived("session rollover") in c.events
+
+
+def test_rollover_timers_keep_running_under_uvloop() -> None:
+    """uvloop's call_later returns a Handle without when() for short delays; the simulator's timer
+    bookkeeping once died on it after the first rollover and refused every logon after."""
+    uvloop = pytest.importorskip("uvloop")
+
+    async def main() -> None:
+        sim = await start_simulator(tls=False, flow_interval=0.01, rollover_every=0.1, refusal_window=0.05)
+        try:
+            assert isinstance(asyncio.get_running_loop(), uvloop.Loop)
+            for _ in range(5):  # several rollovers, each followed by a good logon
+                while not sim.refusing_logons:
+                    await asyncio.sleep(0.005)
+                await sim.wait_rollover_done()
+            c = await FixClient(sim).connect()
+            assert c.session.is_logged_on
+        finally:
+            await sim.close()
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(asyncio.wait_for(main(), 30))
