@@ -36,8 +36,13 @@ def redact_frame(frame: bytes) -> bytes:
         fields = None
     if fields is not None:
         from krakenfix_cli.fix.encode import encode_fields
+        from krakenfix_cli.fix.tags import DATA_LENGTH_TAGS
 
-        kept = [f for f in redact_fields(fields) if f[0] not in (8, 9, 10)]
+        masked = {DATA_LENGTH_TAGS.get(t) for t, _ in fields} & SECRET_TAGS
+        # A masked data field's length tag (RawDataLength(95) for 96) must match the mask.
+        lengths = {n for n, d in DATA_LENGTH_TAGS.items() if d in masked}
+        kept = [(t, str(len(MASK))) if t in lengths else f
+                for f in redact_fields(fields) if (t := f[0]) not in (8, 9, 10)]
         begin = next((v for t, v in fields if t == 8), "FIX.4.4")
         return encode_fields(kept, begin)
     out = []

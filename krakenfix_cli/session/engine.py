@@ -318,9 +318,10 @@ class Session:
             head = (f"35={mtype}\x0134={seq}\x0149={cfg.sender_comp_id}\x0152={format_utc_timestamp(now)}"
                     f"\x0156={cfg.target_comp_id}\x01")
         frame = encode_text(head + body, cfg.begin_string)
-        # Store, then send. A Logon(A)'s Password(554) never reaches the disk: admin messages
-        # are gap-filled on resend, so the stored copy only needs its MsgSeqNum(34) and type.
-        self.store.save(seq, redact_frame(frame) if mtype == "A" else frame)
+        # Store, then send. Password(554)/RawData(96) never reach the disk, in any message:
+        # admin messages are gap-filled on resend, and a resent app message cannot sensibly
+        # carry a signature made for its first sending, so it goes again with the mask.
+        self.store.save(seq, redact_frame(frame))
         self._emit(frame, now)
         return seq
 

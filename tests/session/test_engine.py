@@ -203,3 +203,24 @@ def test_reconnect_without_reset_resumes_sequence_numbers() -> None:
     p.connect()
     assert p.init.session.is_logged_on
     assert p.init.session.next_sender_seq == n_out + 1
+
+
+def test_no_stored_frame_keeps_a_secret_and_resend_still_works(tmp_path) -> None:
+    """Password(554)/RawData(96) in an app message are masked in the store body; resend decodes."""
+    from krakenfix_cli.session.filestore import BODY_FILE, FileStore
+
+    store = FileStore(tmp_path / "s", sync=False)
+    p = SessionPair(init_store=store)
+    p.acc.session.config.deliver_duplicates = True
+    p.connect()
+    secret_order = order(7).with_fields((554, "SIGNATURE-CLEAR"), (95, "9"), (96, "RAWSECRET"))
+    p.send(p.init, secret_order)
+    body = (tmp_path / "s" / BODY_FILE).read_bytes()
+    assert b"SIGNATURE-CLEAR" not in body and b"RAWSECRET" not in body
+    assert b"\x01554=***\x01" in body and b"\x0196=***\x01" in body
+    p.acc.session.request_resend(2, 2, p.now)
+    p.flush()
+    dups = [e.message for e in p.acc.events if isinstance(e, MessageReceived) and e.poss_dup]
+    assert [m.get(11) for m in dups] == ["ORD7"]
+    assert dups[0].get(554) == "***" and dups[0].get(96) == "***" and dups[0].get(95) == "3"
+    store.close()
