@@ -172,9 +172,11 @@ def _with_running_simulator(conn: ConnectionSpec, flags: ConnectionFlags) -> tup
 class JournalLedger:
     """``ops.outcomes.Ledger`` over ``settings.journal.OrderJournal``."""
 
-    def __init__(self, journal: OrderJournal, profile: str | None = None) -> None:
+    def __init__(self, journal: OrderJournal, profile: str | None = None,
+                 warn: Callable[[str], None] | None = None) -> None:
         self.journal = journal
         self.profile = profile
+        self._warn = warn
 
     def next_clordid(self, now: float, *, derivatives: bool = False) -> str:
         return self.journal.next_clordid(now, derivatives=derivatives)
@@ -213,8 +215,16 @@ def _known(rec: Any) -> KnownOrder:
 
 
 def ledger_for(target: Target) -> JournalLedger:
-    """The order journal under the target's state dir."""
-    return JournalLedger(OrderJournal(target.state_dir), target.spec.profile or None)
+    """The order journal under the target's state dir; its problems are warnings on stderr."""
+    from krakenfix_cli.cli.options import get_env
+    from krakenfix_cli.render.console import write_warning
+
+    env = get_env()
+
+    def warn(text: str) -> None:
+        write_warning(env, text)
+
+    return JournalLedger(OrderJournal(target.state_dir, warn=warn), target.spec.profile or None, warn)
 
 
 # -- output ---------------------------------------------------------------------------------------

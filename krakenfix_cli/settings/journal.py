@@ -7,15 +7,19 @@ order before it sends an F that Kraken would refuse with a BusinessMessageReject
 
 ``<state dir>/orders.jsonl``: append-only JSON lines, one event each (``placed`` or
 ``update``); the latest state of an order is the fold of its events. Every line is one
-``os.write`` on an ``O_APPEND`` descriptor, so two krakenfix processes appending at once
-interleave whole lines. A torn last line (a crash mid-write) is skipped on read and
-newline-terminated on the next open, so it cannot swallow the next record.
+``os.write`` on an ``O_APPEND`` descriptor under an exclusive ``flock``, so two krakenfix
+processes appending at once write whole lines. A write that comes up short (a full disk) is
+truncated back, so no partial record stays behind; a torn last line left by a crash
+mid-write is skipped on read, and the next append starts on a fresh line, so it cannot
+swallow the next record. A line of the wrong shape (not JSON, or a field of the wrong type)
+is skipped and counted (:attr:`OrderJournal.skipped`), never raised: no content of the
+journal may stop ``cancel`` or ``mass-cancel``.
 
 The journal would grow forever, and every ``cancel`` folds all of it. When it passes
 :data:`COMPACT_BYTES`, opening it rewrites it with one snapshot per order that is still open
 or was touched in the last :data:`KEEP_DAYS` days (and the ClOrdIDs each carried), then
-renames it into place. Appenders hold a shared ``flock`` on ``orders.lock`` for their one
-write, and the compaction an exclusive one, so no line lands in the old file after it was read.
+renames it into place. Appenders and the compaction hold an exclusive ``flock`` on
+``orders.lock``, so no line lands in the old file after it was read.
 
 ``<state dir>/clordid.json``: the last ClOrdID per kind (Spot number, Derivatives UUID),
 read-modified-written under ``flock`` so IDs keep increasing across runs and processes
@@ -27,7 +31,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -39,6 +43,7 @@ from krakenfix_cli.kraken.clordid import (
     is_valid_derivatives_clordid,
     next_clordid,
 )
+from krakenfix_cli.session.appendonly import append_record
 
 try:  # POSIX only
     import fcntl
@@ -125,12 +130,15 @@ class OrderJournal:
     """Append-only order journal and ClOrdID watermark for one state dir."""
 
     def __init__(self, state_dir: str | os.PathLike[str], *, sync: bool = True,
-                 compact_bytes: int = COMPACT_BYTES) -> None:
+                 compact_bytes: int = COMPACT_BYTES, warn: Callable[[str], None] | None = None) -> None:
         self.state_dir = Path(state_dir)
         self.sync = sync
         self.path = self.state_dir / JOURNAL_FILE
+        self.skipped = 0
+        "Lines of the wrong shape the last read skipped."
+        self._warn = warn
+        self._warned = False
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._repair_tail()
         try:
             big = self.path.stat().st_size >= compact_bytes
         except FileNotFoundError:
@@ -142,19 +150,6 @@ class OrderJournal:
                 self.compact(now())
 
     # -- writing ----------------------------------------------------------------------------------
-    def _repair_tail(self) -> None:
-        try:
-            with self.path.open("rb") as fh:
-                fh.seek(0, os.SEEK_END)
-                if fh.tell() == 0:
-                    return
-                fh.seek(-1, os.SEEK_END)
-                last = fh.read(1)
-        except FileNotFoundError:
-            return
-        if last != b"\n":
-            self._append_raw(b"\n", sync=False)
-
     @contextlib.contextmanager
     def _journal_lock(self, exclusive: bool) -> Iterator[None]:
         """Shared for an append, exclusive for a compaction (see the module docstring)."""
@@ -167,12 +162,11 @@ class OrderJournal:
             os.close(fd)  # closing releases the flock
 
     def _append_raw(self, data: bytes, *, sync: bool) -> None:
-        with self._journal_lock(exclusive=False):
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        """Append ``data`` whole or not at all, on a fresh line if the file ends torn."""
+        with self._journal_lock(exclusive=True):
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             try:
-                n = os.write(fd, data)  # one write: concurrent appenders interleave whole lines
-                if n != len(data):  # pragma: no cover - regular files do not short-write
-                    raise OSError(f"short write to {self.path}")
+                append_record(fd, data, self.path)
                 if sync:
                     os.fsync(fd)
             finally:
@@ -280,18 +274,23 @@ class OrderJournal:
 
     # -- reading ----------------------------------------------------------------------------------
     def _lines(self) -> Iterator[dict[str, Any]]:
+        self.skipped = 0
         try:
             fh = self.path.open("rb")
         except FileNotFoundError:
             return
         with fh:
             for raw in fh:
-                try:
-                    record = json.loads(raw)
-                except ValueError:
-                    continue  # torn or foreign line
-                if isinstance(record, dict) and isinstance(record.get("clordid"), str):
-                    yield record
+                record = _record(raw)
+                if record is None:
+                    if raw.strip():
+                        self.skipped += 1
+                    continue
+                yield record
+        if self.skipped and self._warn is not None and not self._warned:
+            self._warned = True
+            self._warn(f"skipped {self.skipped} unreadable line(s) in the order journal {self.path}; "
+                       "orders they recorded are unknown to cancel (mass-cancel --all still reaches them)")
 
     def orders(self) -> dict[str, OrderRecord]:
         """Every journalled order by its original ClOrdID, folded to its latest state."""
@@ -304,7 +303,7 @@ class OrderJournal:
         chains: dict[str, list[str]] = {}
         for r in self._lines():
             cid = r["clordid"]
-            t = float(r.get("t", 0.0))
+            t = float(r.get("t") or 0.0)
             if r.get("ev") == "placed":
                 session = SessionRef(str(r.get("sender", "")), str(r.get("target", "")), str(r.get("conn", "")))
                 orders[cid] = OrderRecord(
@@ -313,7 +312,7 @@ class OrderJournal:
                     session=session,
                     state=str(r.get("state") or "pending-new"),
                     placed=t,
-                    updated=float(r.get("u", t)),  # a compaction's snapshot carries its last update
+                    updated=float(r.get("u") or t),  # a compaction's snapshot carries its last update
                     symbol=r.get("symbol"),
                     side=r.get("side"),
                     order_id=r.get("order_id"),
@@ -329,8 +328,8 @@ class OrderJournal:
             rec = replace(
                 rec,
                 updated=t,
-                state=str(r.get("state", rec.state)),
-                order_id=r.get("order_id", rec.order_id),
+                state=str(r.get("state") or rec.state),
+                order_id=r.get("order_id") or rec.order_id,
                 latest_clordid=new_cid if isinstance(new_cid, str) else rec.latest_clordid,
             )
             if isinstance(new_cid, str):
@@ -341,15 +340,23 @@ class OrderJournal:
 
     def find(self, *, clordid: str | None = None, order_id: str | None = None) -> OrderRecord | None:
         """The order with this OrderID(37), or that carried this ClOrdID (original or later)."""
-        for rec in self.orders().values():
+        orders = self.orders()
+        for rec in orders.values():
             if order_id is not None and rec.order_id == order_id:
                 return rec
             if clordid is not None and clordid in (rec.clordid, rec.latest_clordid):
                 return rec
-        if clordid is not None:  # an intermediate ClOrdID of an order amended twice
-            for r in self._lines():
-                if r.get("new_clordid") == clordid:
-                    return self.find(clordid=r["clordid"])
+        if clordid is None:
+            return None
+        # An intermediate ClOrdID of an order amended twice: walk back to the original
+        # (a set of seen IDs, as a hand-edited journal may hold a cycle).
+        back = {r["new_clordid"]: r["clordid"] for r in self._lines() if r.get("new_clordid")}
+        seen = {clordid}
+        while clordid in back and back[clordid] not in seen:
+            clordid = back[clordid]
+            seen.add(clordid)
+            if clordid in orders:
+                return orders[clordid]
         return None
 
     def open_orders(self, session: SessionRef | None = None) -> list[OrderRecord]:
@@ -434,3 +441,43 @@ class OrderJournal:
             if current_key is None or key > current_key:
                 marks[kind] = clordid
                 self._write_watermarks(marks)
+
+
+#: Fields a journal line may carry, and the types each must have (None allowed for all but
+#: ``clordid``): a record of another shape is skipped, never folded.
+_NUMBER_FIELDS = ("t", "u")
+_TEXT_FIELDS = ("sender", "target", "conn", "symbol", "side", "order_id", "state", "profile", "new_clordid")
+_GLUE = b'{"v":'
+
+
+def _record(raw: bytes) -> dict[str, Any] | None:
+    """One journal line as a record of the right shape, or None.
+
+    A line that is not JSON may be a torn record with a whole one glued on behind it (a
+    file written before appends started on a fresh line): the last record start is tried.
+    """
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        start = raw.rfind(_GLUE)
+        if start <= 0:
+            return None
+        try:
+            record = json.loads(raw[start:])
+        except ValueError:
+            return None
+    if not isinstance(record, dict) or not isinstance(record.get("clordid"), str):
+        return None
+    if record.get("ev") not in ("placed", "update"):
+        return None
+    for name in _NUMBER_FIELDS:
+        value = record.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                  or value != value or value in (float("inf"), float("-inf"))):
+            return None
+    for name in _TEXT_FIELDS:
+        value = record.get(name)
+        if value is not None and not isinstance(value, str):
+            return None
+    return record
+

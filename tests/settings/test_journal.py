@@ -223,3 +223,76 @@ def test_a_compaction_that_fails_leaves_the_journal_whole_and_the_command_runnin
     assert j.path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
     assert list(reopened.orders()) == ["1"]
+
+
+def test_a_torn_tail_made_while_the_journal_is_open_does_not_swallow_the_next_record(tmp_path: Path) -> None:
+    """The REPL keeps one journal open: a tear after it opened must not glue its next order on."""
+    j = OrderJournal(tmp_path)
+    j.record_placed("1", CONN1, T)
+    with j.path.open("ab") as fh:
+        fh.write(b'{"v":1,"ev":"placed","clordid":"2","sen')  # another process died mid-write
+    j.record_placed("3", CONN1, T, symbol="BTC/USD")
+    j.record_update("3", T + 1, order_id="O-3", state="new")
+    rec = j.find(order_id="O-3")
+    assert rec is not None and rec.clordid == "3"
+    assert sorted(j.orders()) == ["1", "3"]
+
+
+def test_a_record_glued_behind_a_torn_line_is_still_read(tmp_path: Path) -> None:
+    """Files written before appends started on a fresh line: readers resynchronise."""
+    j = OrderJournal(tmp_path)
+    j.record_placed("1", CONN1, T)
+    whole = j.path.read_bytes()
+    j.path.write_bytes(b'{"v":1,"ev":"placed","clordid":"2","sen' + whole)
+    assert sorted(OrderJournal(tmp_path).orders()) == ["1"]
+
+
+def test_a_short_write_on_a_full_disk_leaves_no_partial_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    j = OrderJournal(tmp_path)
+    j.record_placed("1", CONN1, T)
+    before = j.path.read_bytes()
+    import os as real_os
+
+    real_write = real_os.write
+
+    def half(fd: int, data: bytes) -> int:
+        return real_write(fd, bytes(data)[: len(data) // 2])  # the disk filled mid-record
+
+    monkeypatch.setattr("krakenfix_cli.session.appendonly.os.write", half)
+    with pytest.raises(OSError) as info:
+        j.record_update("1", T + 1, state="new")
+    assert info.value.errno == errno.ENOSPC
+    monkeypatch.undo()
+    assert j.path.read_bytes() == before
+    j.record_update("1", T + 2, state="filled")
+    assert j.find(clordid="1").state == "filled"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("line", [
+    b'{"v":1,"ev":"update","t":"abc","clordid":"1"}',
+    b'{"v":1,"ev":"placed","t":1,"clordid":"9","u":"x"}',
+    b'{"v":1,"ev":"placed","t":1,"clordid":"9","symbol":["BTC/USD"]}',
+    b'{"v":1,"ev":"update","t":1,"clordid":"1","state":{"a":1}}',
+    b'{"v":1,"ev":"update","t":1,"clordid":"1","new_clordid":5}',
+    b'{"v":1,"ev":"update","t":1e999,"clordid":"1"}',
+    b'[1,2,3]',
+    b'\xff\xfe garbage',
+])
+def test_a_line_of_the_wrong_shape_is_skipped_counted_and_warned_once(tmp_path: Path, line: bytes) -> None:
+    warnings: list[str] = []
+    j = OrderJournal(tmp_path, warn=warnings.append)
+    j.record_placed("1", CONN1, T, symbol="BTC/USD")
+    with j.path.open("ab") as fh:
+        fh.write(line + b"\n")
+    j.record_placed("2", CONN1, T + 1)
+    assert sorted(r.clordid for r in j.open_orders()) == ["1", "2"]
+    assert j.skipped == 1
+    assert j.find(clordid="1") is not None and j.find(order_id="nope") is None
+    assert len(warnings) == 1 and "skipped 1 unreadable line" in warnings[0] and str(j.path) in warnings[0]
+
+
+def test_an_amend_cycle_in_a_hand_edited_journal_does_not_recurse(tmp_path: Path) -> None:
+    j = OrderJournal(tmp_path)
+    j.record_update("A", T, new_clordid="B")
+    j.record_update("B", T, new_clordid="A")
+    assert j.find(clordid="A") is None and j.find(clordid="C") is None
