@@ -170,13 +170,19 @@ def _with_running_simulator(conn: ConnectionSpec, flags: ConnectionFlags) -> tup
 
 # -- the order journal, for ops -------------------------------------------------------------------
 class JournalLedger:
-    """``ops.outcomes.Ledger`` over ``settings.journal.OrderJournal``."""
+    """``ops.outcomes.Ledger`` over ``settings.journal.OrderJournal``.
+
+    Only :meth:`placed` may fail a command: it runs before the order is sent. An update
+    that cannot be written (a full disk) comes after the gateway answered, and the answer
+    is what the user must see: one warning line, and the command goes on.
+    """
 
     def __init__(self, journal: OrderJournal, profile: str | None = None,
                  warn: Callable[[str], None] | None = None) -> None:
         self.journal = journal
         self.profile = profile
         self._warn = warn
+        self._update_failed = False
 
     def next_clordid(self, now: float, *, derivatives: bool = False) -> str:
         return self.journal.next_clordid(now, derivatives=derivatives)
@@ -191,7 +197,14 @@ class JournalLedger:
     def updated(self, clordid: str, now: float, *, order_id: str | None = None, ord_status: str | None = None,
                 new_clordid: str | None = None) -> None:
         state = state_from_ord_status(ord_status) if ord_status else None
-        self.journal.record_update(clordid, now, order_id=order_id, state=state, new_clordid=new_clordid)
+        try:
+            self.journal.record_update(clordid, now, order_id=order_id, state=state, new_clordid=new_clordid)
+        except OSError as exc:
+            if not self._update_failed and self._warn is not None:
+                self._warn(f"could not write the order journal {self.journal.path} ({exc.strerror or exc}); "
+                           "the gateway's answer above stands but the journal keeps the order's earlier "
+                           "state: do not resend it, check it with `krakenfix status` or `krakenfix tail`")
+            self._update_failed = True
 
     def find(self, *, clordid: str | None = None, order_id: str | None = None) -> KnownOrder | None:
         rec = self.journal.find(clordid=clordid, order_id=order_id)

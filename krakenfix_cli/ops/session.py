@@ -51,6 +51,13 @@ class Wiretap:
         self.inner = inner
         self.reporter = reporter
         self.show = show
+        if inner is not None and hasattr(inner, "on_failure"):
+            inner.on_failure = self._log_failed
+
+    def _log_failed(self, exc: OSError, path: object) -> None:
+        """The message log is a record: its failure is a warning, never the command's outcome."""
+        self.reporter.warn(f"could not write the message log {path} ({exc.strerror or exc}); the session goes "
+                           "on, but the log lacks its messages from here on: free some space")
 
     def _tap(self, frame: bytes, direction: str, now: float) -> None:
         try:

@@ -10,16 +10,21 @@ The timestamp has nine fractional digits: checked against quickfix-tls 1.16's ``
 (``UtcTimeStampConvertor::convert(now, 9)``), which writes microseconds padded with ``000``.
 Every frame goes through ``fix.redact.redact_frame`` first: Password(554) and RawData(96)
 never reach the disk. ``now`` is passed in (POSIX seconds); this module reads no clock.
+
+The log is a record, not the session's memory (the store is): a write that fails (a full
+disk) never raises into the engine, it is cut back (``session.appendonly``: no torn line)
+and reported once through :attr:`MessageLog.on_failure`; the session and its outcome go on.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
 
 from krakenfix_cli.fix.redact import redact_frame
+from krakenfix_cli.session.appendonly import append_record
 
 TIMESTAMP_DIGITS = 9
 
@@ -41,10 +46,13 @@ def log_file_prefix(sender: str, target: str, begin_string: str = "FIX.4.4", qua
 class MessageLog:
     """Appends inbound/outbound frames and session events to the two QuickFIX log files.
 
-    Lines are flushed as written so ``tail -f`` sees them and a crash loses none that
-    were written; ``sync=True`` also fsyncs each line (off by default: the store, not the
-    log, is what recovery depends on).
+    Each line is one ``write`` on an ``O_APPEND`` descriptor, so ``tail -f`` sees it and a
+    crash loses none that were written; ``sync=True`` also fsyncs each line (off by default:
+    the store, not the log, is what recovery depends on).
     """
+
+    on_failure: Callable[[OSError, Path], None] | None = None
+    "Called once, on the first write that fails; later failures are silent."
 
     def __init__(
         self,
@@ -58,38 +66,44 @@ class MessageLog:
     ) -> None:
         self.directory = Path(directory)
         self.sync = sync
+        self.failure: OSError | None = None
+        "The first write error, if any (the log then lacks lines from that point)."
         prefix = log_file_prefix(sender, target, begin_string, qualifier)
         self.messages_path = self.directory / f"{prefix}.messages.current.log"
         self.event_path = self.directory / f"{prefix}.event.current.log"
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._messages: BinaryIO | None = self._open(self.messages_path)
-        self._events: BinaryIO | None = self._open(self.event_path)
+        self._messages = self._open(self.messages_path)
+        self._events = self._open(self.event_path)
 
     @staticmethod
-    def _open(path: Path) -> BinaryIO:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        return os.fdopen(fd, "ab")
+    def _open(path: Path) -> int:
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
 
-    def _write(self, stream: BinaryIO | None, line: bytes) -> None:
-        if stream is None:
+    def _write(self, fd: int, line: bytes, path: Path) -> None:
+        if fd < 0:
             raise ValueError("message log is closed")
-        stream.write(line)
-        stream.flush()
-        if self.sync:
-            os.fsync(stream.fileno())
+        try:
+            append_record(fd, line, path)
+            if self.sync:
+                os.fsync(fd)
+        except OSError as exc:
+            if self.failure is None:
+                self.failure = exc
+                if self.on_failure is not None:
+                    self.on_failure(exc, path)
 
     def incoming(self, frame: bytes, now: float) -> None:
         """Log a frame received from the counterparty (redacted)."""
-        self._write(self._messages, self._line(redact_frame(frame), now))
+        self._write(self._messages, self._line(redact_frame(frame), now), self.messages_path)
 
     def outgoing(self, frame: bytes, now: float) -> None:
         """Log a frame we sent (redacted)."""
-        self._write(self._messages, self._line(redact_frame(frame), now))
+        self._write(self._messages, self._line(redact_frame(frame), now), self.messages_path)
 
     def event(self, text: str, now: float) -> None:
         """Log a session event; newlines become spaces so one event stays one line."""
         clean = text.replace("\r", " ").replace("\n", " ")
-        self._write(self._events, self._line(clean.encode("utf-8"), now))
+        self._write(self._events, self._line(clean.encode("utf-8"), now), self.event_path)
 
     @staticmethod
     def _line(payload: bytes, now: float) -> bytes:
@@ -98,10 +112,10 @@ class MessageLog:
     def close(self) -> None:
         """Close both files; safe to call twice."""
         for name in ("_messages", "_events"):
-            stream = getattr(self, name)
-            if stream is not None:
-                stream.close()
-                setattr(self, name, None)
+            fd = getattr(self, name)
+            if fd >= 0:
+                os.close(fd)
+                setattr(self, name, -1)
 
     def __enter__(self) -> MessageLog:
         return self
@@ -115,8 +129,9 @@ class NullLog(MessageLog):
 
     def __init__(self) -> None:  # no files
         self.sync = False
-        self._messages = None
-        self._events = None
+        self.failure = None
+        self._messages = -1
+        self._events = -1
 
     def incoming(self, frame: bytes, now: float) -> None:
         return None

@@ -88,3 +88,32 @@ def test_null_log_accepts_everything_and_writes_nothing(tmp_path: Path) -> None:
     log.event("x", T)
     log.close()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_torn_tail_gets_a_fresh_line_and_a_short_write_leaves_none(tmp_path: Path, monkeypatch) -> None:
+    """The log is a record: a write failure is cut back, reported once, and never raised."""
+    import errno
+    import os as real_os
+
+    failures: list[OSError] = []
+    log = MessageLog(tmp_path, "KFXCLIENT", "KRAKEN-TRD")
+    log.on_failure = lambda exc, path: failures.append(exc)
+    log.incoming(LOGON, T)
+    with log.messages_path.open("ab") as fh:
+        fh.write(b"20231114-22:13:20.250000000 : 8=FIX.4.4\x019=")  # another writer died mid-line
+    log.incoming(LOGON, T)
+    before = log.messages_path.read_bytes()
+    real_write = real_os.write
+
+    def half(fd: int, data: bytes) -> int:
+        return real_write(fd, bytes(data)[: len(data) // 2])
+
+    monkeypatch.setattr("krakenfix_cli.session.appendonly.os.write", half)
+    log.incoming(LOGON, T)
+    log.outgoing(LOGON, T)
+    monkeypatch.undo()
+    assert log.messages_path.read_bytes() == before
+    assert len(failures) == 1 and failures[0].errno == errno.ENOSPC and log.failure is failures[0]
+    lines = before.splitlines()
+    assert len(lines) == 3 and lines[0].endswith(b"\x01") and lines[2] == lines[0]  # the torn one is alone
+    log.close()
