@@ -116,4 +116,6 @@ register_error("krakenfix_cli.session.errors.LocalProtocolError", ExitStatus.USA
 register_error("krakenfix_cli.session.errors.RemoteProtocolError", ExitStatus.CONNECT_FAILED,
                lambda e: f"the counterparty broke the FIX session rules: {e}; "
                          "see the message log under --state-dir")
+register_error("krakenfix_cli.session.filestore.StoreLockedError", ExitStatus.STATE_IN_USE,
+               lambda e: f"{e}; stop that process (or let it finish), or use a different --state-dir")
 register_error(CliError, ExitStatus.USAGE, _cli_error)

@@ -16,6 +16,7 @@ class ExitStatus(IntEnum):
     INVALID_FIX = 5  # decode found a framing, field or dictionary problem
     INTERNAL_ERROR = 70  # a bug in krakenfix (EX_SOFTWARE); the debug log has the traceback
     IO_ERROR = 74  # disk full, permission denied (EX_IOERR)
+    STATE_IN_USE = 75  # session state in use by another krakenfix process (EX_TEMPFAIL)
     INTERRUPTED = 130  # 128 + SIGINT
 
 
@@ -29,5 +30,6 @@ EXIT_TABLE = (
     (ExitStatus.INVALID_FIX, "invalid FIX (decode)"),
     (ExitStatus.INTERNAL_ERROR, "internal error (a bug: please report it)"),
     (ExitStatus.IO_ERROR, "disk full or a file cannot be written"),
+    (ExitStatus.STATE_IN_USE, "session state in use by another krakenfix process"),
     (ExitStatus.INTERRUPTED, "interrupted (Ctrl-C)"),
 )

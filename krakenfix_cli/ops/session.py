@@ -94,6 +94,9 @@ def tap(client: Client, reporter: Reporter, show: Show) -> Wiretap:
         return current
     wiretap = Wiretap(current, reporter, show)
     client.session.log = wiretap
+    warning = getattr(client.session.store, "warning", None)  # a corrupt store was moved aside
+    if warning:
+        reporter.warn(warning)
     return wiretap
 
 

@@ -15,12 +15,18 @@ Layout of one session directory (one per SenderCompID/TargetCompID/profile)::
               with the highest generation wins, so a torn slot write falls back to the
               other one.
     lock      ``flock``-ed while open: two processes on one session would interleave
-              sequence numbers.
+              sequence numbers. The holder writes its PID and command line into it, so
+              the one refused can say who holds the session (:class:`StoreLockedError`).
 
 Recovery: ``next_sender_seq`` is the seqnums value, advanced past every body record
 appended after that slot was written (offset >= the slot's body offset). An incomplete or
 corrupt trailing record (a crash mid-write) is cut off. ``reset()`` is one slot write with
 a new epoch; records of an older epoch are ignored and truncated on the next open.
+
+A store that is damaged rather than torn (a ``seqnums`` with no valid slot, a ``body`` whose
+first record is unreadable) is never taken silently as fresh: its files are renamed to
+``<name>.corrupt-<UTC time>``, the store starts again at MsgSeqNum 1, and :attr:`FileStore.warning`
+says so for the user.
 """
 
 from __future__ import annotations
@@ -55,6 +61,44 @@ class StoreError(OSError):
 
 class StoreLockedError(StoreError):
     """Another process has this session's store open."""
+
+    def __init__(self, directory: Path, holder: str | None) -> None:
+        who = f" ({holder})" if holder else ""
+        super().__init__(f"session store {directory} is in use by another krakenfix process{who}")
+        self.directory = directory
+        self.holder = holder
+        "``PID 123: krakenfix tail ...`` when the lock file or /proc says so."
+
+
+def _lock_holder(lock_fd: int) -> str | None:
+    """``PID <n>: <command line>`` of the process that wrote the lock file, when it can be read."""
+    try:
+        raw = os.pread(lock_fd, 4096, 0).decode("utf-8", "replace")
+        pid = int(raw.split("\n", 1)[0].strip())
+    except (OSError, ValueError):
+        return None
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            cmd = fh.read(4096).replace(b"\0", b" ").decode("utf-8", "replace").strip()
+    except OSError:
+        lines = raw.split("\n")
+        cmd = lines[1].strip() if len(lines) > 1 else ""
+    from krakenfix_cli.fix.redact import SECRET_TAGS
+
+    # The command line may hold --raw '554=...': mask secret values (the one tag list).
+    cmd = re.sub(r"(?<![0-9])(" + "|".join(str(t) for t in sorted(SECRET_TAGS)) + r")=[^|\x01\s]*", r"\1=***", cmd)
+    cmd = "".join(c if c.isprintable() else "?" for c in cmd)[:200]
+    return f"PID {pid}: {cmd}" if cmd else f"PID {pid}"
+
+
+def _write_holder(lock_fd: int) -> None:
+    """Our PID and command line into the lock file, for a process the lock refuses."""
+    import sys
+
+    text = f"{os.getpid()}\n{' '.join(sys.argv)[:1000]}\n".encode("utf-8", "replace")
+    with contextlib.suppress(OSError):
+        os.ftruncate(lock_fd, 0)
+        os.pwrite(lock_fd, text, 0)
 
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -123,6 +167,8 @@ class FileStore:
         self.sync_target = sync if sync_target is None else sync_target
         self.recovery_note: str | None = None
         "What recovery had to repair on open (a torn record cut off), for the event log."
+        self.warning: str | None = None
+        "What the user must hear about: a corrupt store moved aside and started afresh."
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         created = not (self.directory / SEQNUMS_FILE).exists()
         self._lock_fd = os.open(self.directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
@@ -133,19 +179,15 @@ class FileStore:
                 try:
                     fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except OSError as exc:
-                    raise StoreLockedError(
-                        f"session store {self.directory} is in use by another krakenfix process"
-                    ) from exc
-            self._body_fd = os.open(self.directory / BODY_FILE, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
-            self._seq_fd = os.open(self.directory / SEQNUMS_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-            self._index: dict[int, tuple[int, int]] = {}
-            #: The body file's size, kept here: an fstat per message is a syscall on the hot path.
-            self._size = 0
-            self._generation = 0
-            self._epoch = 0
-            self._sender = 1
-            self._target = 1
+                    raise StoreLockedError(self.directory, _lock_holder(self._lock_fd)) from exc
+                _write_holder(self._lock_fd)
+            self._open_files()
             self._recover()
+            if self._corrupt is not None:
+                self._move_aside(self._corrupt)
+                self._open_files()
+                self._recover()
+                created = True
             if created:
                 self._write_slot()
                 if self.sync:
@@ -154,6 +196,45 @@ class FileStore:
         except BaseException:
             self.close()
             raise
+
+    def _open_files(self) -> None:
+        self._body_fd = os.open(self.directory / BODY_FILE, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        self._seq_fd = os.open(self.directory / SEQNUMS_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        self._index: dict[int, tuple[int, int]] = {}
+        #: The body file's size, kept here: an fstat per message is a syscall on the hot path.
+        self._size = 0
+        self._generation = 0
+        self._epoch = 0
+        self._sender = 1
+        self._target = 1
+        self._corrupt: str | None = None
+
+    def _move_aside(self, why: str) -> None:
+        """Rename a damaged store's files to ``<name>.corrupt-<time>`` and say so in :attr:`warning`.
+
+        The time is the damaged seqnums file's last change (this module reads no clock).
+        """
+        import datetime as dt
+
+        mtime = os.fstat(self._seq_fd).st_mtime
+        stamp = dt.datetime.fromtimestamp(int(mtime), dt.UTC).strftime("%Y%m%d-%H%M%S")
+        for name in ("_body_fd", "_seq_fd"):
+            os.close(getattr(self, name))
+            setattr(self, name, -1)
+        moved = []
+        for name in (BODY_FILE, SEQNUMS_FILE):
+            src = self.directory / name
+            dst = self.directory / f"{name}.corrupt-{stamp}"
+            n = 0
+            while dst.exists():
+                n += 1
+                dst = self.directory / f"{name}.corrupt-{stamp}.{n}"
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(src, dst)
+                moved.append(dst.name)
+        self.warning = (f"session store {self.directory} was corrupt ({why}); moved it aside to "
+                        f"{' and '.join(moved)} and started again at MsgSeqNum(34) 1; nothing to do unless "
+                        "the gateway then refuses the sequence numbers (the old files are kept to inspect)")
 
     @classmethod
     def for_session(
@@ -189,6 +270,9 @@ class FileStore:
         body_offset = 0
         if slot is not None:
             self._epoch, self._generation, self._sender, self._target, body_offset = slot
+        elif os.fstat(self._seq_fd).st_size > 0:
+            self._corrupt = "no valid sequence-number slot in seqnums"
+            return
         size = self._size = os.fstat(self._body_fd).st_size
         data = os.pread(self._body_fd, size, 0) if size else b""
         pos = 0
@@ -211,6 +295,10 @@ class FileStore:
                 if pos >= body_offset:
                     self._sender = seq + 1
             pos = end
+        if pos == 0 and size >= _REC.size and data[:4] != _REC_MAGIC:
+            # Not a record torn by a crash (that keeps its header): the body is damaged.
+            self._corrupt = "the first record in body is unreadable"
+            return
         if stale:
             # A reset() was made durable but the old frames were not yet truncated.
             os.ftruncate(self._body_fd, 0)

@@ -294,3 +294,55 @@ def test_stored_frame_decodes_back_to_the_message(tmp_path: Path) -> None:
     with FileStore(tmp_path / "s") as store:
         store.save(1, _frame(1, "hello"))
         assert decode(store.get(1, 1)[0][1]).get(58) == "hello"
+
+
+@pytest.mark.parametrize("damage", ["seqnums", "body"])
+def test_file_store_moves_a_corrupt_store_aside_and_says_so(tmp_path: Path, damage: str) -> None:
+    with FileStore(tmp_path) as s:
+        for seq in (1, 2, 3):
+            s.save(seq, _frame(seq))
+    target = tmp_path / (SEQNUMS_FILE if damage == "seqnums" else BODY_FILE)
+    garbage = os.urandom(target.stat().st_size) if damage == "seqnums" else b"\xff" * 200
+    target.write_bytes(b"\0" + garbage if damage == "seqnums" else garbage + target.read_bytes())
+    damaged = target.read_bytes()
+    with FileStore(tmp_path) as s:
+        assert s.next_sender_seq == 1 and s.get(1, 9) == []
+        assert s.warning is not None and str(tmp_path) in s.warning and "corrupt" in s.warning
+        aside = sorted(p.name for p in tmp_path.iterdir() if ".corrupt-" in p.name)
+        assert {n.split(".corrupt-")[0] for n in aside} == {BODY_FILE, SEQNUMS_FILE}
+        assert all(n in s.warning for n in aside)
+        kept = tmp_path / next(n for n in aside if n.startswith(target.name + "."))
+        assert kept.read_bytes() == damaged  # kept for inspection, untouched
+        s.save(1, _frame(1))
+    with FileStore(tmp_path) as s:  # the new store is a sound one
+        assert s.warning is None and s.next_sender_seq == 2
+
+
+def test_a_torn_tail_is_no_corruption_warning(tmp_path: Path) -> None:
+    with FileStore(tmp_path) as s:
+        s.save(1, _frame(1))
+    with (tmp_path / BODY_FILE).open("ab") as fh:
+        fh.write(b"KFXR\x00\x00")
+    with FileStore(tmp_path) as s:
+        assert s.warning is None and s.next_sender_seq == 2
+
+
+def test_a_locked_store_names_the_process_holding_it(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = tmp_path.parent / f"{tmp_path.name}-holder.py"
+    script.write_text("import sys, time\nfrom krakenfix_cli.session.filestore import FileStore\n"
+                      "s = FileStore(sys.argv[1])\nprint('open', flush=True)\ntime.sleep(60)\n")
+    holder = subprocess.Popen([sys.executable, str(script), str(tmp_path), "--raw", "554=SECRETSIG|96=RAWSECRET"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        with pytest.raises(StoreLockedError) as info:
+            FileStore(tmp_path)
+        text = str(info.value)
+        assert f"PID {holder.pid}:" in text and "--raw" in text
+        assert "SECRETSIG" not in text and "RAWSECRET" not in text and "554=***" in text
+    finally:
+        holder.kill()
+        holder.wait()
