@@ -130,32 +130,54 @@ def _debug_requested(args: list[str]) -> bool:
     return "--debug" in head or os.environ.get("KRAKENFIX_DEBUG", "") not in ("", "0")
 
 
-def _state_dir() -> str:
-    explicit = os.environ.get("KRAKENFIX_STATE_DIR")
-    if explicit:
-        return explicit
-    import platformdirs
+def _state_dir(args: list[str]) -> str:
+    """``--state-dir`` from ``args`` (before ``--``), else what ``settings.paths`` resolves."""
+    from krakenfix_cli.settings import paths
 
-    return platformdirs.user_state_dir(PROG)
+    head = args[: args.index("--")] if "--" in args else args
+    given: str | None = None
+    for i, arg in enumerate(head):
+        if arg == "--state-dir" and i + 1 < len(head):
+            given = head[i + 1]
+        elif arg.startswith("--state-dir="):
+            given = arg.partition("=")[2]
+    return str(paths.state_dir(given))
 
 
-def _write_debug_log(exc: BaseException) -> str:
-    """The traceback, in a file under the state dir (or the temp dir); returns its path."""
+def _write_debug_log(exc: BaseException, args: list[str]) -> str:
+    """The traceback, redacted, in a 0600 file under the state dir (or the temp dir); its path."""
     import tempfile
     import traceback
 
+    from krakenfix_cli.fix.redact import redact_text
+
     text = "".join(traceback.format_exception(exc))
-    text = f"{PROG} {__version__}, Python {sys.version.split()[0]}\nargv: {sys.argv[1:]!r}\n\n{text}"
-    for base in (os.path.join(_state_dir(), "debug"), tempfile.gettempdir()):
+    text = redact_text(f"{PROG} {__version__}, Python {sys.version.split()[0]}\nargv: {args!r}\n\n{text}")
+    for base in (os.path.join(_state_dir(args), "debug"), tempfile.gettempdir()):
         try:
-            os.makedirs(base, exist_ok=True)
+            os.makedirs(base, mode=0o700, exist_ok=True)
             path = os.path.join(base, f"crash-{os.getpid()}.log")
-            with open(path, "w", encoding="utf-8") as fh:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                os.fchmod(fd, 0o600)  # an older crash log of the same PID may be looser
                 fh.write(text)
             return path
         except OSError:
             continue
     return "(could not be written)"
+
+
+def _private_state(args: list[str]) -> None:
+    """Everything krakenfix creates is owner-only; a state dir made looser before is tightened."""
+    os.umask(0o077)
+    try:
+        from pathlib import Path
+
+        from krakenfix_cli.settings import paths
+
+        paths.tighten_state_dir(Path(_state_dir(args)))
+    except Exception:  # never a reason not to run the command
+        pass
 
 
 def run(argv: list[str] | None = None) -> int:
@@ -165,6 +187,7 @@ def run(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else list(argv)
     debug = _debug_requested(args)
+    _private_state(args)
     try:
         command = typer.main.get_command(build_app(_named_command(args)))
         rv = command.main(args=args, prog_name=PROG, standalone_mode=False)
@@ -201,7 +224,7 @@ def run(argv: list[str] | None = None) -> int:
             status, line = known
             write_error(env, line)
             return status
-        path = _write_debug_log(exc)
+        path = _write_debug_log(exc, args)
         write_error(env, f"internal error ({type(exc).__name__}); this is a bug, please report it "
                          f"with the debug log {path}")
         return ExitStatus.INTERNAL_ERROR

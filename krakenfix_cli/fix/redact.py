@@ -6,12 +6,26 @@ keys; neither is ever shown or logged in clear.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from krakenfix_cli.fix.message import Field
 
 SECRET_TAGS: frozenset[int] = frozenset({554, 96, 925})
 MASK = "***"
+
+
+_SECRET_IN_TEXT = re.compile(
+    r"(?<![0-9])(" + "|".join(str(t) for t in sorted(SECRET_TAGS)) + r")=[^|\x01\s'\",\]]*"
+)
+
+
+def redact_text(text: str) -> str:
+    """Free text (a command line, a traceback) with every ``554=…``/``96=…`` value masked.
+
+    For text that is not a frame: crash logs, the command line of a lock holder.
+    """
+    return _SECRET_IN_TEXT.sub(lambda m: f"{m.group(1)}={MASK}", text)
 
 
 def redact_fields(fields: Iterable[Field]) -> list[Field]:

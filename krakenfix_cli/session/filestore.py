@@ -83,10 +83,9 @@ def _lock_holder(lock_fd: int) -> str | None:
     except OSError:
         lines = raw.split("\n")
         cmd = lines[1].strip() if len(lines) > 1 else ""
-    from krakenfix_cli.fix.redact import SECRET_TAGS
+    from krakenfix_cli.fix.redact import redact_text
 
-    # The command line may hold --raw '554=...': mask secret values (the one tag list).
-    cmd = re.sub(r"(?<![0-9])(" + "|".join(str(t) for t in sorted(SECRET_TAGS)) + r")=[^|\x01\s]*", r"\1=***", cmd)
+    cmd = redact_text(cmd)  # the command line may hold --raw '554=...'
     cmd = "".join(c if c.isprintable() else "?" for c in cmd)[:200]
     return f"PID {pid}: {cmd}" if cmd else f"PID {pid}"
 

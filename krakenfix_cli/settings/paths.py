@@ -3,11 +3,16 @@
 Defaults come from platformdirs; ``--state-dir`` overrides the state dir, and the
 ``KRAKENFIX_STATE_DIR`` / ``KRAKENFIX_CONFIG_DIR`` environment variables override both
 defaults (tests point them at a tmp dir so nothing touches the real home).
+
+Everything under the state dir is private (0700 directories, 0600 files): the CLI sets a
+0077 umask before it creates anything, and :func:`tighten_state_dir` fixes a dir made
+looser by an older version or by hand.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -78,3 +83,42 @@ def ensure_private_dir(path: Path) -> Path:
     """Create ``path`` (and parents) readable by the owner only; return it."""
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
+
+
+#: Entries a tightening walk visits at most (a state dir holds tens; bound the cost anyway).
+TIGHTEN_LIMIT = 10_000
+
+
+def tighten_state_dir(root: Path) -> None:
+    """Make ``root`` and everything in it that we own 0700 (directories) / 0600 (files).
+
+    Symlinks are not followed; entries owned by another user, and errors, are left alone:
+    tightening must never stop a command.
+    """
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    seen = 0
+    stack = [root]
+    while stack and seen < TIGHTEN_LIMIT:
+        path = stack.pop()
+        seen += 1
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue
+        if uid is not None and st.st_uid != uid:
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            want = 0o700
+            try:
+                stack.extend(path / name for name in os.listdir(path))
+            except OSError:
+                pass
+        elif stat.S_ISREG(st.st_mode) or stat.S_ISSOCK(st.st_mode):
+            want = 0o600
+        else:
+            continue
+        if stat.S_IMODE(st.st_mode) & ~want:
+            try:
+                os.chmod(path, stat.S_IMODE(st.st_mode) & want)
+            except OSError:
+                pass

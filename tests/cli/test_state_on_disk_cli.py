@@ -74,3 +74,46 @@ def test_a_corrupt_session_store_is_named_moved_aside_and_the_command_runs(sim_p
     warnings = [line for line in r.stderr.splitlines() if line.startswith("krakenfix: warning:")]
     assert len(warnings) == 1 and str(seqnums.parent) in warnings[0] and "corrupt" in warnings[0], r.stderr
     assert list(seqnums.parent.glob("seqnums.corrupt-*")) and "moved it aside" in warnings[0]
+
+
+#: A crash on purpose: ``send_message`` raises, after argv (with secrets) was parsed.
+CRASH = ("import sys, krakenfix_cli.ops.send as s\n"
+         "def boom(*a, **k):\n    raise RuntimeError('boom 554=INTRACE')\n"
+         "s.send_message = boom\nfrom krakenfix_cli.cli.app import main\nsys.argv[0] = 'krakenfix'\nmain()\n")
+
+
+def _modes(root: Path) -> dict[str, int]:
+    out = {".": root.stat().st_mode & 0o777}
+    for p in root.rglob("*"):
+        if not p.is_symlink():
+            out[str(p.relative_to(root))] = p.stat().st_mode & 0o777
+    return out
+
+
+def test_everything_under_the_state_dir_is_private_and_a_crash_log_is_redacted(
+        sim_proc: SimProc, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    (state / "debug").mkdir(parents=True, mode=0o755)  # left looser by an older version
+    state.chmod(0o755)
+    (state / "debug").chmod(0o755)
+    (state / "debug" / "old.log").write_text("x")
+    (state / "debug" / "old.log").chmod(0o644)
+    env = sim_proc.env(tmp_path)
+    assert kfx("logon", "-o", "compact", env=env).exit_status == 0
+    assert kfx("send", "-s", "BTC/USD", "--side", "buy", "-q", "0.01", "--price", "1000.0", "-o", "compact",
+               env=env).exit_status == 0
+    assert kfx("logon", "--sim", "-o", "compact", env=env).exit_status == 0
+    raw = "35=D|11=1|55=BTC/USD|54=1|38=1|40=1|554=SIGNATURECLEAR|95=9|96=RAWSECRET"
+    crash = subprocess.run([sys.executable, "-c", CRASH, "send", "--sim", "--raw", raw, "--state-dir", str(state)],
+                           capture_output=True, text=True, env=env, timeout=90)
+    assert crash.returncode == 70, crash.stderr
+    logs = list((state / "debug").glob("crash-*.log"))
+    assert len(logs) == 1 and str(logs[0]) in crash.stderr
+    text = logs[0].read_text()
+    assert "SIGNATURECLEAR" not in text and "RAWSECRET" not in text and "INTRACE" not in text
+    assert "554=***" in text and "96=***" in text and "boom" in text
+    modes = _modes(state)
+    assert {"sessions", "logs", "orders.jsonl", "debug/old.log"} <= set(modes)
+    loose = {name: oct(mode) for name, mode in modes.items()
+             if mode != (0o700 if (state / name).is_dir() else 0o600)}
+    assert loose == {}
