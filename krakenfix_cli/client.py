@@ -72,6 +72,8 @@ class ClientSpec:
     market_data: bool = False
     checkpoint: bool = False
     "The app marks messages processed (Client.processed); a resumed logon asks again for what follows."
+    force_reset_clordid: bool = False
+    "Logon carries ForceResetClOrdID(5030)=Y (``--reset-clordid``)."
 
 
 @dataclass
@@ -382,7 +384,7 @@ def _kraken_logon_hook(spec: ClientSpec):  # type: ignore[no-untyped-def]
         return list(
             logon_auth_fields(
                 api_key, secret, spec.sender_comp_id, spec.target_comp_id, seq, nonce,
-                cancel_on_disconnect=spec.cancel_on_disconnect,
+                cancel_on_disconnect=spec.cancel_on_disconnect, force_reset_clordid=spec.force_reset_clordid,
             )
         )
 

@@ -54,6 +54,7 @@ def _logon_refused(exc: BaseException) -> str:
 register_error(ConnectFailed, ExitStatus.CONNECT_FAILED, _connect_failed)
 register_error(LogonRefusedError, ExitStatus.LOGON_REFUSED, _logon_refused)
 register_error(ConfigError, ExitStatus.USAGE)
+register_error("krakenfix_cli.settings.journal.ClOrdIdExhaustedError", ExitStatus.USAGE)
 register_error(CredentialsError, ExitStatus.USAGE)
 register_error("krakenfix_cli.kraken.profiles.UnknownProfileError", ExitStatus.USAGE)
 register_error("krakenfix_cli.kraken.builders.OrderArgumentError", ExitStatus.USAGE,
@@ -190,6 +191,9 @@ class JournalLedger:
     def remember_clordid(self, clordid: str, *, derivatives: bool = False) -> None:
         self.journal.remember_clordid(clordid, derivatives=derivatives)
 
+    def reset_clordid(self, *, derivatives: bool = False) -> None:
+        self.journal.reset_clordid(derivatives=derivatives)
+
     def placed(self, clordid: str, conn: ConnRef, now: float, *, symbol: str | None, side: str | None) -> None:
         ref = SessionRef(conn.sender, conn.target, conn.connection_id)
         self.journal.record_placed(clordid, ref, now, symbol=symbol, side=side, profile=self.profile)
@@ -225,6 +229,16 @@ def _known(rec: Any) -> KnownOrder:
         side=rec.side,
         order_id=rec.order_id,
     )
+
+
+def with_clordid_reset(target: Target, reset: bool) -> Target:
+    """``--reset-clordid``: the Logon carries 5030=Y and the journal's ClOrdID watermark starts afresh."""
+    if not reset:
+        return target
+    import dataclasses
+
+    ledger_for(target).reset_clordid(derivatives=target.spec.derivatives)
+    return dataclasses.replace(target, spec=dataclasses.replace(target.spec, force_reset_clordid=True))
 
 
 def ledger_for(target: Target) -> JournalLedger:

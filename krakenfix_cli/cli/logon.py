@@ -14,6 +14,7 @@ from krakenfix_cli.cli.options import (
     Output,
     Port,
     Profile,
+    ResetClOrdId,
     SenderCompId,
     Sim,
     StateDir,
@@ -45,6 +46,7 @@ def logon(
     timeout: Timeout = DEFAULT_TIMEOUT,
     sim: Sim = False,
     output: Output = Mode.PRETTY,
+    reset_clordid: ResetClOrdId = False,
     hold: Annotated[bool, typer.Option("--hold", help="Stay logged on (heartbeats) until Ctrl-C.")] = False,
     duration: Annotated[float | None, typer.Option(
         "--duration", min=0.0, show_default=False, help="With --hold: log out after this many seconds.")] = None,
@@ -60,7 +62,9 @@ def logon(
                        sender_comp_id=sender_comp_id, target_comp_id=target_comp_id, api_key=api_key,
                        state_dir=state_dir)
     target = resolve_target(flags, sim=sim)
-    from krakenfix_cli.cli.common import make_reporter, production_banner
+    from krakenfix_cli.cli.common import make_reporter, production_banner, with_clordid_reset
+
+    target = with_clordid_reset(target, reset_clordid)
 
     production_banner(env, target)
     reporter = make_reporter(env, output)

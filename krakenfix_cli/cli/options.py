@@ -55,6 +55,10 @@ Output = Annotated[Mode, typer.Option(
     "--output", "-o", metavar="[pretty|compact|raw|json]", case_sensitive=False, rich_help_panel=OUTPUT,
     help="pretty: a panel per message; compact: one line per message; raw: tag=value|...; "
          "json: one object per line.")]
+ResetClOrdId = Annotated[bool, typer.Option(
+    "--reset-clordid", rich_help_panel=CONNECTION,
+    help="Logon with ForceResetClOrdID(5030)=Y: Kraken forgets this session's ClOrdID sequence, and the "
+         "generated ClOrdIDs start afresh (emergency only: after a too-high --clordid).")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the message that would be sent; send nothing.")]
 

@@ -16,6 +16,7 @@ from krakenfix_cli.cli.options import (
     Output,
     Port,
     Profile,
+    ResetClOrdId,
     SenderCompId,
     Sim,
     StateDir,
@@ -108,6 +109,7 @@ def send(
     timeout: Timeout = DEFAULT_TIMEOUT,
     sim: Sim = False,
     output: Output = Mode.PRETTY,
+    reset_clordid: ResetClOrdId = False,
     dry_run: DryRun = False,
     yes: Yes = False,
 ) -> None:
@@ -129,6 +131,7 @@ def send(
     target = common.resolve_target(common.flags_from(
         profile=profile, host=host, port=port, tls=tls, insecure=insecure, sender_comp_id=sender_comp_id,
         target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir), sim=sim, need_credentials=not dry_run)
+    target = common.with_clordid_reset(target, reset_clordid and not dry_run)
     ledger = common.ledger_for(target)
     text = raw if raw is not None else (file.read_text(encoding="latin-1") if file is not None else None)
     if text is not None:

@@ -69,10 +69,21 @@ def _uuid_ticks(clordid: str) -> int | None:
 
 
 def next_clordid(now: float, last: str | None = None, *, derivatives: bool = False) -> str:
-    """The next ClOrdID for a Spot (number) or Derivatives (UUID) session."""
+    """The next ClOrdID for a Spot (number) or Derivatives (UUID) session.
+
+    Spot takes both formats (SPEC §6.2), so its generator never gets stuck: once the
+    number would pass 18 characters (a user sent ``--clordid 999999999999999999``) it goes
+    on with timestamp-first UUIDs, and stays on them (Kraken tracks that ClOrdIDs increase)
+    until the watermark is reset along with Kraken's sequence (ForceResetClOrdID(5030)=Y).
+    """
     if derivatives:
         return next_derivatives_clordid(now, last)
-    return next_spot_clordid(now, last)
+    if last is not None and is_valid_derivatives_clordid(last):
+        return next_derivatives_clordid(now, last)
+    try:
+        return next_spot_clordid(now, last)
+    except ValueError:
+        return next_derivatives_clordid(now)
 
 
 def is_increasing_number_clordid(clordid: str) -> bool:

@@ -70,6 +70,10 @@ class Ledger(Protocol):
         """Keep generated ClOrdIDs above one the user chose."""
         ...
 
+    def reset_clordid(self, *, derivatives: bool = False) -> None:
+        """Start generated ClOrdIDs afresh: the Logon carries ForceResetClOrdID(5030)=Y."""
+        ...
+
     def placed(self, clordid: str, conn: ConnRef, now: float, *, symbol: str | None, side: str | None) -> None:
         """``conn`` is about to send a NewOrderSingle(D) with ``clordid`` (durable)."""
         ...
@@ -102,6 +106,9 @@ class NullLedger:
 
     def remember_clordid(self, clordid: str, *, derivatives: bool = False) -> None:
         pass
+
+    def reset_clordid(self, *, derivatives: bool = False) -> None:
+        self._last = None
 
     def placed(self, clordid: str, conn: ConnRef, now: float, *, symbol: str | None, side: str | None) -> None:
         pass

@@ -123,7 +123,7 @@ def build_order(spec: OrderSpec, ledger: Ledger, now: float, *, derivatives: boo
         valid_until=spec.valid_until, derivatives=derivatives,
     )
     if spec.clordid:
-        ledger.remember_clordid(spec.clordid, derivatives=derivatives)
+        ledger.remember_clordid(spec.clordid, derivatives=derivatives)  # the REPL sends without send_message
     return msg
 
 
@@ -195,6 +195,9 @@ async def send_message(
     now = clock.now()
     msg = fill_transact_time(msg, now)
     clordid = msg.get(11)
+    if clordid:
+        # Whoever chose it (--clordid, --raw, --file, the REPL): generated ones stay above it.
+        ledger.remember_clordid(clordid, derivatives=client.spec.derivatives)
     if msg.msg_type == "D" and clordid:
         # Journal first: if we crash after the send, `cancel` still knows whose order it is.
         ledger.placed(clordid, conn, now, symbol=msg.get(55), side=msg.get(54))

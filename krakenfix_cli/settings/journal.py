@@ -84,6 +84,10 @@ def state_from_ord_status(code: str) -> str:
     return ORD_STATUS_STATES.get(code, f"status-{code}")
 
 
+class ClOrdIdExhaustedError(ValueError):
+    """The ClOrdID watermark is at the top of its format; the text says the way out."""
+
+
 @dataclass(frozen=True)
 class SessionRef:
     """One FIX connection: the CompIDs plus the logon time that tells reconnects apart."""
@@ -421,25 +425,48 @@ class OrderJournal:
         with self._clordid_lock():
             marks = self._read_watermarks()
             kind = self._kind(derivatives)
-            value = next_clordid(now, marks.get(kind), derivatives=derivatives)
+            try:
+                value = next_clordid(now, marks.get(kind), derivatives=derivatives)
+            except ValueError as exc:  # the largest UUID was used: nothing is above it
+                raise ClOrdIdExhaustedError(
+                    f"no ClOrdID can be generated above {marks.get(kind)} ({exc}); give one with --clordid, "
+                    "or log on with --reset-clordid (ForceResetClOrdID(5030)=Y) to start afresh") from None
             marks[kind] = value
             self._write_watermarks(marks)
             return value
 
     def remember_clordid(self, clordid: str, *, derivatives: bool = False) -> None:
-        """Raise the watermark to a ClOrdID the user chose, so generated ones stay above it."""
-        shape_ok = is_valid_derivatives_clordid if derivatives else is_increasing_number_clordid
-        if not shape_ok(clordid):
-            return  # another format cannot move this kind's watermark
+        """Raise the watermark to a ClOrdID the user chose (``--clordid``, ``--raw``, ``--file``),
+        so generated ones stay above it.
+
+        Numbers and UUIDs are two sequences (Spot takes both): a ClOrdID moves the watermark
+        only when it has the watermark's format (or none is set yet), except that a Spot
+        number raises a Spot watermark still on numbers.
+        """
+        if is_valid_derivatives_clordid(clordid):
+            uuid = True
+        elif is_increasing_number_clordid(clordid) and not derivatives:
+            uuid = False
+        else:
+            return  # a shape this kind's generator cannot follow
         key = clordid_order_key(clordid)
         assert key is not None
         with self._clordid_lock():
             marks = self._read_watermarks()
             kind = self._kind(derivatives)
             current = marks.get(kind)
+            if current is not None and is_valid_derivatives_clordid(current) != uuid:
+                return  # the other sequence
             current_key = clordid_order_key(current) if current else None
             if current_key is None or key > current_key:
                 marks[kind] = clordid
+                self._write_watermarks(marks)
+
+    def reset_clordid(self, *, derivatives: bool = False) -> None:
+        """Forget this kind's watermark: Kraken's ClOrdID sequence was reset (5030=Y)."""
+        with self._clordid_lock():
+            marks = self._read_watermarks()
+            if marks.pop(self._kind(derivatives), None) is not None:
                 self._write_watermarks(marks)
 
 

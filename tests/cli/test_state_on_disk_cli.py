@@ -117,3 +117,42 @@ def test_everything_under_the_state_dir_is_private_and_a_crash_log_is_redacted(
     loose = {name: oct(mode) for name, mode in modes.items()
              if mode != (0o700 if (state / name).is_dir() else 0o600)}
     assert loose == {}
+
+
+def _sent_clordid(result: object) -> str:
+    return json.loads(result.stdout.strip().splitlines()[-1])["clordid"]  # type: ignore[attr-defined]
+
+
+def test_a_too_high_clordid_never_stops_later_sends_or_the_mass_cancel(tmp_path: Path) -> None:
+    from cli_harness import start_sim_proc
+
+    from krakenfix_cli.kraken.clordid import is_increasing_number_clordid, is_valid_derivatives_clordid
+
+    sim = start_sim_proc(tmp_path / "sim")  # its own: Kraken's ClOrdID sequence is per session
+    try:
+        env = sim.env(tmp_path)
+        order = ("-s", "BTC/USD", "--side", "buy", "-q", "0.01", "--price", "1000.0", "-o", "json")
+        top = kfx("send", *order, "--clordid", "999999999999999999", env=env)
+        assert top.exit_status == 0, top.output
+        nxt = kfx("send", *order, env=env)
+        assert nxt.exit_status == 0, nxt.output
+        assert is_valid_derivatives_clordid(_sent_clordid(nxt))  # Spot's second format
+        forced = kfx("cancel", "--clordid", "999999999999999999", "--force", "-o", "json", env=env)
+        assert forced.exit_status in (0, 1) and "would exceed" not in forced.stderr, forced.output
+        m = kfx("mass-cancel", "--all", "--yes", "-o", "compact", "--quiet", "0.5", env=env)
+        assert m.exit_status == 0, m.output
+        assert "> OrderMassCancelRequest" in m.stdout and "530=7" in m.stdout
+        reset = kfx("logon", "--reset-clordid", "-o", "raw", env=env)
+        assert reset.exit_status == 0 and "|5030=Y|" in reset.stdout, reset.output
+        fresh = kfx("send", *order, env=env)
+        assert fresh.exit_status == 0, fresh.output
+        assert is_increasing_number_clordid(_sent_clordid(fresh))  # numbers again after the reset
+        above = str(int(_sent_clordid(fresh)) + 10_000_000)
+        raw = kfx("send", "--raw", f"35=D|11={above}|55=BTC/USD|54=1|38=0.01|40=2|44=1000.0|59=1", "-o", "json",
+                  env=env)
+        assert raw.exit_status == 0, raw.output
+        after_raw = kfx("send", *order, env=env)  # the --raw ClOrdID moved the generator
+        assert after_raw.exit_status == 0, after_raw.output
+        assert int(_sent_clordid(after_raw)) > int(above)
+    finally:
+        sim.stop()

@@ -86,3 +86,16 @@ def test_generator_resumed_from_a_persisted_last_value_stays_above_it(t1: float,
     first = ClOrdIdGenerator().next(t1)
     resumed = ClOrdIdGenerator(last=first).next(t2)
     assert int(resumed) > int(first)
+
+
+def test_spot_numbers_at_18_digits_go_on_with_timestamp_first_uuids() -> None:
+    """Spot takes both formats (SPEC §6.2): the generator recovers instead of refusing every send."""
+    from krakenfix_cli.kraken.clordid import clordid_order_key, is_valid_derivatives_clordid, next_clordid
+
+    t = 1_700_000_000.0
+    after = next_clordid(t, "999999999999999999")
+    assert is_valid_derivatives_clordid(after)
+    later = next_clordid(t - 10, after)  # stays on UUIDs, and they keep increasing
+    assert is_valid_derivatives_clordid(later)
+    assert clordid_order_key(later) > clordid_order_key(after)  # type: ignore[operator]
+    assert next_clordid(t, "1700000000000005") == "1700000000000006"  # numbers as before below the limit

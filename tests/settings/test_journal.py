@@ -296,3 +296,20 @@ def test_an_amend_cycle_in_a_hand_edited_journal_does_not_recurse(tmp_path: Path
     j.record_update("A", T, new_clordid="B")
     j.record_update("B", T, new_clordid="A")
     assert j.find(clordid="A") is None and j.find(clordid="C") is None
+
+
+def test_a_spot_watermark_past_18_digits_goes_on_with_uuids_until_a_reset(tmp_path: Path) -> None:
+    j = OrderJournal(tmp_path)
+    j.remember_clordid("999999999999999999")
+    first = j.next_clordid(T)
+    assert is_valid_derivatives_clordid(first)
+    j.remember_clordid("5")  # a number cannot pull a Spot generator on UUIDs back
+    later = "ffffffff-ffff-4fff-bfff-ffffffffffff"
+    j.remember_clordid(later)  # a higher UUID (--raw) moves it
+    assert j.last_clordid() == later
+    j.reset_clordid()
+    assert j.last_clordid() is None and j.next_clordid(T) == str(int(T * 1_000_000))
+    j.reset_clordid()
+    j.remember_clordid(later)
+    with pytest.raises(ValueError, match="--reset-clordid"):
+        j.next_clordid(T)  # nothing above the largest UUID: a usage error with the way out
