@@ -183,11 +183,13 @@ def _private_state(args: list[str]) -> None:
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI on ``argv`` and return the exit status (never raises, unless --debug)."""
     from krakenfix_cli.cli.errors import describe
+    from krakenfix_cli.cli.pipe import guard_stdout
     from krakenfix_cli.render.console import write_error
 
     args = sys.argv[1:] if argv is None else list(argv)
     debug = _debug_requested(args)
     _private_state(args)
+    guard_stdout()  # a reader that goes away (`| head -1`) does not stop the command
     try:
         command = typer.main.get_command(build_app(_named_command(args)))
         rv = command.main(args=args, prog_name=PROG, standalone_mode=False)

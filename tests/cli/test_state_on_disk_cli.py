@@ -156,3 +156,29 @@ def test_a_too_high_clordid_never_stops_later_sends_or_the_mass_cancel(tmp_path:
         assert int(_sent_clordid(after_raw)) > int(above)
     finally:
         sim.stop()
+
+
+def test_a_reader_closing_stdout_does_not_stop_the_session_work(sim_proc: SimProc, tmp_path: Path) -> None:
+    """``send ... | head -1``: the order is journalled as the gateway answered, logged out, exit 0.
+
+    The reader is gone before the first line (closed read end), so every write meets EPIPE:
+    deterministic, where a real ``head`` races the writer.
+    """
+    import os
+
+    from cli_harness import spawn
+
+    env = sim_proc.env(tmp_path)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    proc = spawn("send", "-s", "BTC/USD", "--side", "buy", "-q", "0.01", "--price", "1000.0", "-o", "compact",
+                 env=env, stdout=write_end)
+    os.close(write_end)
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode()
+    assert proc.wait(60) == 0, err
+    assert "krakenfix: error:" not in err and "Traceback" not in err
+    records = [json.loads(line) for line in _journal(tmp_path).read_text().splitlines() if line.strip()]
+    assert records[-1]["ev"] == "update" and records[-1]["state"] == "new"
+    log = next((tmp_path / "state" / "logs").glob("*.messages.current.log")).read_bytes()
+    assert b"\x0135=5\x0134=3\x0149=KFXCLIENT\x01" in log  # our Logout went out after the reader left
