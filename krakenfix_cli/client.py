@@ -130,7 +130,7 @@ class Client:
         self.clock = clock
         self.session = Session(config, store, log)
         self.inbound: asyncio.Queue[Event] = asyncio.Queue()
-        self._messages: asyncio.Queue[Message] = asyncio.Queue()
+        self._messages: asyncio.Queue[Message | None] = asyncio.Queue()  # None: the connection is gone
         self._conn: Connection | None = None
         self._task: asyncio.Task[str] | None = None
         self._logon_waiter: asyncio.Future[Event] | None = None
@@ -295,6 +295,7 @@ class Client:
         if waiter is not None and not waiter.done():
             waiter.set_result(ev)
         self.inbound.put_nowait(ev)
+        self._messages.put_nowait(None)  # wake a next_message() waiter now, not at its time-out
 
     async def _wait_task(self) -> None:
         if self._task is not None:
@@ -327,7 +328,12 @@ class Client:
         return self._conn.send(msg)
 
     async def next_message(self, timeout: float | None = None) -> Message | None:
-        """The next inbound application message (or Reject), or None on time-out/close."""
+        """The next inbound application message (or Reject), or None on time-out/close.
+
+        Messages that arrived before a close are still handed out first; then None at once.
+        """
+        if self._messages.empty() and self._task is not None and self._task.done():
+            return None
         try:
             if timeout is None:
                 return await self._messages.get()

@@ -136,7 +136,12 @@ async def _logon(
         if hold:
             for step in result.steps:
                 reporter.note(_step_line(step))
-            result.held_for = await _hold(client, reporter, hold_for, stop)
+            result.held_for, dropped = await _hold(client, reporter, hold_for, stop)
+            if dropped is not None:
+                result.ok = False
+                result.stage, result.diagnosis, result.reason = "dropped", "connection dropped by the gateway", dropped
+                result.steps.append(LogonStep("Hold", False, f"dropped after {result.held_for:.1f} s: {dropped}", None))
+                result.advice = "see the gateway's last messages above; log on again"
         return result
     finally:
         if client.is_logged_on:
@@ -170,12 +175,17 @@ def _connect_advice(spec: ClientSpec, stage: str) -> str:
     return "check the network, or raise --timeout"
 
 
-async def _hold(client: Client, reporter: Reporter, hold_for: float | None, stop: asyncio.Event | None) -> float:
-    """Keep the session up (the engine heartbeats by itself) until stopped or disconnected."""
+async def _hold(client: Client, reporter: Reporter, hold_for: float | None,
+                stop: asyncio.Event | None) -> tuple[float, str | None]:
+    """Keep the session up (the engine heartbeats by itself) until stopped or disconnected.
+
+    Returns how long it held, and why the gateway ended it (None when we did: Ctrl-C, --duration).
+    """
     started = clock.monotonic()
     reporter.note("holding the session; Ctrl-C logs out")
     stop = stop or asyncio.Event()
     stop_task = asyncio.create_task(stop.wait())
+    dropped: str | None = None
     try:
         while True:
             remaining = None if hold_for is None else hold_for - (clock.monotonic() - started)
@@ -191,8 +201,8 @@ async def _hold(client: Client, reporter: Reporter, hold_for: float | None, stop
             if isinstance(ev, LogoutReceived):
                 reporter.warn(f"the gateway logged us out: {ev.text or '(no reason given)'}")
             elif isinstance(ev, Disconnect):
-                reporter.warn(f"disconnected: {ev.reason}")
+                dropped = ev.reason or "no reason given"
                 break
     finally:
         stop_task.cancel()
-    return clock.monotonic() - started
+    return clock.monotonic() - started, dropped

@@ -142,7 +142,7 @@ class LogonResult:
     ok: bool
     steps: list[LogonStep] = field(default_factory=list)
     stage: str = ""
-    "``tcp``, ``tls``, ``timeout`` (exit 4) or ``logon`` (exit 3) when not ok."
+    "``tcp``, ``tls``, ``timeout``, ``dropped`` (by the gateway during --hold; exit 4) or ``logon`` (exit 3)."
     reason: str = ""
     "The gateway's Text(58), or the socket error."
     diagnosis: str = ""

@@ -220,11 +220,15 @@ async def send_message(
             break
         reply = await client.next_message(remaining)
         if reply is None:
-            if client.closed and acked_at is None:
-                result.outcome = Outcome.TIMED_OUT
-                result.reason = f"the connection closed before an answer ({client.close_reason or 'no reason'})"
-                return result
-            continue
+            if not client.closed:
+                continue
+            if acked_at is not None:
+                return result  # acknowledged; the settle period ends with the connection
+            result.outcome = Outcome.TIMED_OUT
+            what = "the fill" if wait == "fill" and result.replies else "an answer"
+            result.reason = (f"connection dropped by the gateway before {what} "
+                             f"({client.close_reason or 'no reason given'})")
+            return result
         if not corr.concerns(reply):
             continue
         result.replies.append(reply)
