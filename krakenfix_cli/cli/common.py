@@ -363,9 +363,13 @@ def run_stoppable(factory: Callable[[asyncio.Event], Awaitable[T]]) -> T:
                 installed.append(sig)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
+        from krakenfix_cli.cli.pipe import on_reader_gone
+
+        undo = on_reader_gone(stop.set)  # `tail | head -5`: nobody reads the stream any more
         try:
             return await factory(stop)
         finally:
+            undo()
             for sig in installed:
                 loop.remove_signal_handler(sig)
 

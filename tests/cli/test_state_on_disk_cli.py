@@ -182,3 +182,25 @@ def test_a_reader_closing_stdout_does_not_stop_the_session_work(sim_proc: SimPro
     assert records[-1]["ev"] == "update" and records[-1]["state"] == "new"
     log = next((tmp_path / "state" / "logs").glob("*.messages.current.log")).read_bytes()
     assert b"\x0135=5\x0134=3\x0149=KFXCLIENT\x01" in log  # our Logout went out after the reader left
+
+
+def test_a_stream_whose_reader_left_stops_as_if_interrupted(sim_proc: SimProc, tmp_path: Path) -> None:
+    """``tail --file LOG --follow | head -1`` ends when head does (it does not stream into nothing)."""
+    import os
+
+    from cli_harness import spawn
+
+    env = sim_proc.env(tmp_path)
+    assert kfx("logon", "-o", "compact", env=env).exit_status == 0
+    log = next((tmp_path / "state" / "logs").glob("*.messages.current.log"))
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    proc = spawn("tail", "--file", str(log), "--follow", "-o", "compact", env=env, stdout=write_end)
+    os.close(write_end)
+    try:
+        rc = proc.wait(120)  # --follow would otherwise run until a signal
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert rc == 0, proc.stderr.read().decode() if proc.stderr else ""
