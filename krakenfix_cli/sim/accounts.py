@@ -87,7 +87,21 @@ class Accounts:
         return self._compids.get(sender)
 
     def check_logon(self, msg: Message, now: float, market_data: bool) -> str | None:
-        """Text(58) of the Logout refusing this Logon(A), or None to accept it."""
+        """Text(58) of the Logout refusing this Logon(A), or None to accept it (and its nonce)."""
+        why = self.authenticate(msg, market_data)
+        if why is not None or market_data:
+            return why
+        api_key = msg.get(553) or ""
+        nonce = int(msg.get(5025) or "0")
+        why = check_nonce(nonce, int(now * 1000), self._last_nonce.get(api_key), self.nonce_window_ms)
+        if why is not None:
+            return why
+        self._last_nonce[api_key] = nonce
+        return None
+
+    def authenticate(self, msg: Message, market_data: bool) -> str | None:
+        """The key and signature checks alone (no nonce state is read or changed): the runner
+        asks this before a Logon may take its session's slot, so a bad one never occupies it."""
         sender = msg.get(49) or ""
         comp = self._compids.get(sender)
         if comp is None:
@@ -111,8 +125,4 @@ class Accounts:
         seq = msg.get_int(34) or 0
         if not verify_password(secret, password, seq, sender, msg.get(56) or "", api_key, nonce):
             return "Invalid signature"
-        why = check_nonce(nonce, int(now * 1000), self._last_nonce.get(api_key), self.nonce_window_ms)
-        if why is not None:
-            return why
-        self._last_nonce[api_key] = nonce
         return None

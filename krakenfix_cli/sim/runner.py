@@ -270,6 +270,9 @@ class _Core:
         trading, drv_only = route
         if drv_only and not comp.derivatives:
             return None
+        why = self.accounts.authenticate(first, market_data=not trading)
+        if why is not None:  # refused on a session of its own: it never takes the real one's slot
+            return self._refusal(comp, target, why)
         entry = self.entries.get((sender, target))
         if entry is None:
             entry = self._create(comp, target, trading)
@@ -286,7 +289,10 @@ class _Core:
         def on_event(ev: Event) -> None:
             if isinstance(ev, LogonAccepted):
                 entry.needs_reset = False
-            handler.on_event(ev)
+            try:
+                handler.on_event(ev)
+            except Exception as exc:  # the handlers answer their own errors; this is the last net
+                log.error("simulator: %s event failed: %s: %s", type(ev).__name__, type(exc).__name__, exc)
 
         def closed(conn: Connection, reason: str) -> None:
             if entry.conn is conn:
@@ -294,6 +300,12 @@ class _Core:
             handler.closed(conn, reason)
 
         return Accepted(entry.session, on_event, on_connection=attach, on_closed=closed)
+
+    def _refusal(self, comp: CompId, target: str, why: str) -> Accepted:
+        """A throwaway acceptor session that answers the Logon with Logout(58=why) and closes."""
+        config = SessionConfig(role=Role.ACCEPTOR, sender_comp_id=target, target_comp_id=comp.sender,
+                               check_logon=lambda msg, now: why)
+        return Accepted(Session(config, MemoryStore()), lambda ev: None)
 
     def _store(self, sender: str, target: str) -> MessageStore:
         if self.state_dir is None:
@@ -350,17 +362,21 @@ async def start_simulator(
     dictionary_validation: bool = False,
     nonce_window_ms: int = 5000,
     rate_limit: str | None = None,
+    cancel_scope: str = "session",
 ) -> RunningSimulator:
     """Start serving; the returned object carries the port, credentials and the CA file.
 
     ``flow_interval=None`` freezes the synthetic market (no periodic trades; resting
     liquidity stays), for tests that want nothing to move on its own. ``rate_limit`` is
     a Spot tier of SPEC §9 (``starter``, ``intermediate``, ``pro``) or ``off``; None is
-    Kraken's Intermediate tier, §12's default.
+    Kraken's Intermediate tier, §12's default. ``cancel_scope`` is what OrderCancelRequest(F)
+    reaches: ``"session"`` (this connection, SPEC §6.5's default) or ``"account"`` (the
+    contested [V2] reading, SPEC §11 #21).
     """
     directory = Path(state_dir) if state_dir is not None else None
     accounts = Accounts(nonce_window_ms)
-    gateway = Gateway(seed=seed, dictionary_validation=dictionary_validation, rate_limit=rate_limit)
+    gateway = Gateway(seed=seed, dictionary_validation=dictionary_validation, rate_limit=rate_limit,
+                      cancel_scope=cancel_scope)
     schedule = RolloverSchedule.build(clock.now(), rollover_at, rollover_every)
     conf: object | None = None
     if conformance:
