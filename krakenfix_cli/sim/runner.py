@@ -57,6 +57,18 @@ ROUTES: dict[str, tuple[bool, bool]] = {
 }
 
 
+class SimStateError(OSError):
+    """The simulator's own files (its identity directory) cannot be read or written."""
+
+    def __init__(self, path: Path, cause: OSError) -> None:
+        super().__init__(cause.errno, cause.strerror or str(cause), str(cause.filename or path))
+        self.path = Path(cause.filename) if cause.filename else path
+
+
+class ListenError(OSError):
+    """The listening socket cannot be opened (port busy, address not available, privileged port)."""
+
+
 @dataclass
 class _Entry:
     """One logical session: its engine, application handler and current connection."""
@@ -110,6 +122,7 @@ class RunningSimulator:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.server.wait_closed(), 2.0)
         self._core.close_stores()
+        self._core.run_on_close()
 
     async def __aenter__(self) -> RunningSimulator:
         return self
@@ -145,7 +158,15 @@ class _Core:
         self._timers: list[tuple[float, asyncio.Handle]] = []
         "(deadline on the loop's clock, handle): uvloop's short-delay handles have no ``when()``."
         self._stopped = False
+        #: What ``close()`` undoes last (this run's temporary CA file).
+        self.on_close: list[Callable[[], None]] = []
         gateway.wake_at = self._wake_at
+
+    def run_on_close(self) -> None:
+        """Run (once) what must be undone when the simulator stops."""
+        while self.on_close:
+            with contextlib.suppress(Exception):
+                self.on_close.pop()()
 
     # -- timers -------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -363,6 +384,7 @@ async def start_simulator(
     nonce_window_ms: int = 5000,
     rate_limit: str | None = None,
     cancel_scope: str = "session",
+    identity_dir: str | Path | None = None,
 ) -> RunningSimulator:
     """Start serving; the returned object carries the port, credentials and the CA file.
 
@@ -371,10 +393,20 @@ async def start_simulator(
     a Spot tier of SPEC §9 (``starter``, ``intermediate``, ``pro``) or ``off``; None is
     Kraken's Intermediate tier, §12's default. ``cancel_scope`` is what OrderCancelRequest(F)
     reaches: ``"session"`` (this connection, SPEC §6.5's default) or ``"account"`` (the
-    contested [V2] reading, SPEC §11 #21).
+    contested [V2] reading, SPEC §11 #21). ``identity_dir`` keeps the CA and the demo
+    credentials across starts (sim/identity.py); without it both are new and the CA file is
+    removed by ``close()``.
     """
     directory = Path(state_dir) if state_dir is not None else None
-    accounts = Accounts(nonce_window_ms)
+    identity = None
+    if identity_dir is not None:
+        from krakenfix_cli.sim.identity import load_or_create
+
+        try:
+            identity = load_or_create(Path(identity_dir))
+        except OSError as exc:
+            raise SimStateError(Path(identity_dir), exc) from exc
+    accounts = Accounts(nonce_window_ms, demo=(identity.api_key, identity.api_secret) if identity else None)
     gateway = Gateway(seed=seed, dictionary_validation=dictionary_validation, rate_limit=rate_limit,
                       cancel_scope=cancel_scope)
     schedule = RolloverSchedule.build(clock.now(), rollover_at, rollover_every)
@@ -389,9 +421,19 @@ async def start_simulator(
     if tls:
         from krakenfix_cli.sim.certs import make_tls
 
-        made = make_tls(directory)
+        made = make_tls(identity.ca, identity.ca_file) if identity else make_tls()
         ssl_context, ca_file = made.context, made.ca_file
-    server = await serve(core.pick, host, port, ssl_context)
+        core.on_close.append(made.cleanup)
+    try:
+        server = await serve(core.pick, host, port, ssl_context)
+    except OSError as exc:
+        core.stop()
+        core.run_on_close()
+        raise ListenError(exc.errno, exc.strerror or str(exc)) from exc
+    except BaseException:
+        core.stop()
+        core.run_on_close()
+        raise
     bound = server.sockets[0].getsockname()[1]
     core.start()
     return RunningSimulator(host, bound, tls, ca_file, accounts.demo, accounts, gateway, server, conformance, core)
