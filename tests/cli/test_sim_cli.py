@@ -223,3 +223,37 @@ def test_a_closed_stdout_leaves_the_simulator_serving(home: Path) -> None:
         rc = proc.wait(20)
     err = proc.stderr.read().decode(errors="replace")
     assert rc == 0 and "cannot listen" not in err and "Traceback" not in err, err
+
+
+def test_a_running_tail_reconnects_to_a_restarted_simulator(home: Path) -> None:
+    first = Sim(home)
+    first.wait_ready()
+    port = str(first.port)
+    out = home / "tail.out"
+    with out.open("wb") as fh:
+        tail = subprocess.Popen([*krakenfix_argv(), "tail", "--profile", "sim", "-o", "compact"],
+                                stdin=subprocess.DEVNULL, stdout=fh, stderr=subprocess.STDOUT, env=first.env)
+    second: Sim | None = None
+
+    def logons_answered(n: int) -> None:
+        for _ in range(1200):
+            text = out.read_text(errors="replace")
+            if text.count("logged on to 127.0.0.1") >= n:
+                return
+            assert tail.poll() is None, text
+            time.sleep(0.05)
+        raise AssertionError(f"tail logged on fewer than {n} times: {out.read_text(errors='replace')[-2000:]}")
+
+    try:
+        logons_answered(1)
+        assert first.stop() == 0
+        second = Sim(home, tag="b", port=port)
+        second.wait_ready()
+        logons_answered(2)  # same CA, same demo key: the reconnect succeeds
+        assert "certificate verify failed" not in out.read_text(errors="replace")
+    finally:
+        tail.send_signal(signal.SIGINT)
+        tail.wait(20)
+        if second is not None:
+            second.stop()
+        first.stop()
