@@ -293,7 +293,7 @@ def make_validator(derivatives: bool, dictionary_validation: bool) -> Callable[[
         except ImportError:  # pragma: no cover - the dictionary ships with the package
             check = None
 
-    def validate(msg: Message) -> Sequence[Problem]:
+    def checked(msg: Message) -> Sequence[Problem]:
         if msg.msg_type not in TRADING_TYPES:
             return []  # unsupported types reach the application: 35=j 380=3
         found = field_problems(msg, derivatives)
@@ -304,6 +304,13 @@ def make_validator(derivatives: bool, dictionary_validation: bool) -> Callable[[
             if p is not None:
                 return [p]
         return []
+
+    def validate(msg: Message) -> Sequence[Problem]:
+        try:
+            return checked(msg)
+        except Exception as exc:  # no input may wedge the session: a Reject(3), and it stays up
+            log.error("simulator: checking %s failed: %s: %s", msg.msg_type, type(exc).__name__, exc)
+            return [(99, None, "Other: the message could not be checked")]
 
     return validate
 

@@ -224,3 +224,29 @@ def test_valid_until_time_must_be_2_to_60_seconds_ahead(ahead: float, accepted: 
             assert got.msg_type == "j" and "ValidUntilTime(62)" in got[58]
 
     t()
+
+
+@run()
+async def test_a_failing_field_check_answers_with_a_session_reject_and_the_session_stays_usable(
+        sim: RunningSimulator) -> None:
+    from krakenfix_cli.sim import gateway
+
+    original = gateway.field_problems
+
+    def broken(msg: Message, derivatives: bool) -> list[tuple[int, int | None, str]]:
+        if msg.get(55) == "ETH/USD":
+            raise ArithmeticError("simulated validator bug")
+        return original(msg, derivatives)
+
+    gateway.field_problems = broken  # type: ignore[assignment]
+    try:
+        c = await FixClient(sim).connect()
+        bad = order(symbol="ETH/USD", price="3000.00")
+        seq = str(c.send(bad))
+        rej = await c.wait_for(lambda m: m.msg_type == "3" and m.get(45) == seq)
+        assert rej[373] == "99"
+        await _placed(c)
+        await c.logout()
+        await FixClient(sim).connect()
+    finally:
+        gateway.field_problems = original  # type: ignore[assignment]
