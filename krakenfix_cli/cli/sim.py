@@ -206,6 +206,9 @@ def banner(running: object, rollover_at: str | None, rollover_every: float | Non
     lines += [
         f"  session rollover {when}",
         f"  Spot trading limits: {limits}",
+        "  OrderCancelRequest(F) reaches: " + ("any open order of the account (--cancel-scope account)"
+                                              if running.gateway.cancel_scope == "account"
+                                              else "orders placed on the same connection"),
         "  DEMO credentials of this simulator only (not a Kraken key; kept across restarts):",
         f"    API key:    {c.api_key}",
     ]

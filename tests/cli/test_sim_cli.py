@@ -257,3 +257,23 @@ def test_a_running_tail_reconnects_to_a_restarted_simulator(home: Path) -> None:
         if second is not None:
             second.stop()
         first.stop()
+
+
+# -- item 5: F's other reading, as a simulator option ----------------------------------------------
+
+
+@pytest.mark.parametrize(("scope", "cancelled"), [("account", True), ("session", False)])
+def test_cancel_scope_option_decides_whether_F_reaches_an_earlier_connections_order(
+        home: Path, scope: str, cancelled: bool) -> None:
+    sim = Sim(home, "--cancel-scope", scope)
+    try:
+        banner = sim.wait_ready()
+        assert ("any open order of the account" in banner) is cancelled
+        sent = kfx("send", "--profile", "sim", "-s", "BTC/USD", "--side", "buy", "-q", "0.01", "--price",
+                   "1000.0", "-o", "json", env=sim.env)
+        assert sent.exit_status == 0, sent.output
+        clordid = str(json.loads(sent.stdout.strip().splitlines()[-1])["clordid"])
+        r = kfx("cancel", "--profile", "sim", "--clordid", clordid, "--force", "-o", "compact", env=sim.env)
+        assert (r.exit_status == 0) is cancelled, r.output
+    finally:
+        sim.stop()
