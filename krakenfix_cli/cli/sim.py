@@ -156,7 +156,8 @@ def sim(
 
 
 class _Stdout:
-    """The banner's stdout; once closed (``| head -1``), later lines are dropped, not errors."""
+    """The banner's stdout; once it fails (closed by ``| head -1``, or full), later lines are
+    dropped: the simulator's sessions matter more than its console."""
 
     def __init__(self) -> None:
         self.closed = False
@@ -167,7 +168,7 @@ class _Stdout:
         try:
             typer.echo(line)
             sys.stdout.flush()
-        except (BrokenPipeError, ValueError):
+        except (OSError, ValueError):  # a closed pipe, a full /dev/full: silence, keep serving
             self.closed = True
             # Point fd 1 at /dev/null so the interpreter's own flush at exit finds no pipe to break.
             devnull = os.open(os.devnull, os.O_WRONLY)

@@ -277,3 +277,26 @@ def test_cancel_scope_option_decides_whether_F_reaches_an_earlier_connections_or
         assert (r.exit_status == 0) is cancelled, r.output
     finally:
         sim.stop()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_stdout_is_not_reported_as_a_state_dir_failure(home: Path) -> None:
+    env = base_env(home)
+    port_file = home / "port"
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.Popen([*krakenfix_argv(), "sim", "--port", "0", "--port-file", str(port_file)],
+                                stdin=subprocess.DEVNULL, stdout=full, stderr=subprocess.PIPE, env=env)
+    try:
+        for _ in range(1200):
+            if port_file.exists() and port_file.read_text().strip() and (
+                    Path(env["KRAKENFIX_STATE_DIR"]) / "sim-endpoint.json").exists():
+                break
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else b""
+            time.sleep(0.05)
+        r = kfx("logon", "--profile", "sim", "-o", "compact", env=env)
+        assert r.exit_status == 0, r.output
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(20)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    assert rc == 0 and "error" not in err, err
