@@ -5,8 +5,10 @@
 Derivatives (``…_DRV``) ones, the [U] spelling; ``KRAKEN-DRV-TRD``/``KRAKEN-DRV-MD`` serve
 Derivatives SenderCompIDs only; with ``conformance=True`` the QuickFIX conformance session
 (``ISLD`` ← ``TW44``) answers on the same port. An unknown SenderCompID or TargetCompID is
-closed silently; a second Logon for a session that is already logged on is dropped and the
-first connection stays up.
+closed silently; a Logon whose key or signature fails is answered (Logout with 58) on a
+throwaway session of its own, so it never occupies the real session's slot; a second
+authenticated Logon for a session that is already logged on is dropped and the first
+connection stays up.
 
 Each logical session (SenderCompID + TargetCompID) keeps one engine and one store across
 connections (``MemoryStore``, or ``FileStore`` under ``state_dir``), so a reconnect with
