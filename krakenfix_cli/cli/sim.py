@@ -137,6 +137,7 @@ def sim(
                 sim_endpoint.remove(endpoint_dir)
             await running.close()
 
+    from krakenfix_cli.cli.exit import ExitStatus
     from krakenfix_cli.sim.runner import ListenError
 
     try:
@@ -146,13 +147,13 @@ def sim(
     except ListenError as exc:
         typer.echo(f"krakenfix: error: cannot listen on {host}:{port}: {exc.strerror or exc}; "
                    "choose another --port (0 picks a free one)", err=True)
-        raise typer.Exit(4) from None
+        raise typer.Exit(ExitStatus.CONNECT_FAILED) from None
     except OSError as exc:  # the state dir, the port file: the path and the errno, not the port
         where = exc.filename or endpoint_dir
         code = errno.errorcode.get(exc.errno or 0, str(exc.errno))
         typer.echo(f"krakenfix: error: cannot write {where}: {exc.strerror or exc} ({code}); "
                    "check its permissions and free space, or choose another --state-dir", err=True)
-        raise typer.Exit(74) from None
+        raise typer.Exit(ExitStatus.IO_ERROR) from None
 
 
 class _Stdout:
