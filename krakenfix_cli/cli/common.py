@@ -141,13 +141,26 @@ def _with_running_simulator(conn: ConnectionSpec, flags: ConnectionFlags) -> tup
     """A ``sim`` profile points at the ``krakenfix sim`` that is running, with its demo credentials.
 
     Explicit flags still win: only what the user did not give is taken from the endpoint file.
+    The demo credentials win over ``KRAKENFIX_API_KEY``/``KRAKENFIX_API_SECRET`` and the config:
+    those are for the user's real profiles, and no Kraken key logs on to the simulator. A
+    corrupt endpoint file is one warning and "no simulator found", never a crash.
     """
     import dataclasses
 
     from krakenfix_cli.kraken.auth import ApiSecret
     from krakenfix_cli.settings import sim_endpoint
 
-    info = sim_endpoint.read(conn.state_dir) if conn.state_dir is not None else None
+    if conn.state_dir is None:
+        return conn, None
+    try:
+        info = sim_endpoint.load(conn.state_dir)
+    except sim_endpoint.CorruptEndpoint as exc:
+        from krakenfix_cli.cli.options import get_env
+        from krakenfix_cli.render.console import write_warning
+
+        write_warning(get_env(), f"ignoring {exc.path} ({exc.why}): no running simulator found there; "
+                                 "start `krakenfix sim` again to rewrite it")
+        return conn, None
     if info is None:
         return conn, None
     # Take from the endpoint only what still has the built-in profile's default value, so a
@@ -157,15 +170,19 @@ def _with_running_simulator(conn: ConnectionSpec, flags: ConnectionFlags) -> tup
     default = BUILTIN_PROFILES.get(conn.profile)
     changes: dict[str, object] = {}
     if default is not None and flags.port is None and conn.port == default.port:
-        changes["port"] = int(info["port"])
+        changes["port"] = info.port
     if default is not None and flags.tls is None and conn.tls == default.tls:
-        changes["tls"] = bool(info["tls"])
+        changes["tls"] = info.tls
     if default is not None and flags.sender is None and conn.sender == default.sender:
-        changes["sender"] = info["derivatives_sender"] if conn.derivatives else info["sender"]
-    if conn.api_key is None and conn.secret is None:
-        changes["api_key"] = info["api_key"]
-        changes["secret"] = ApiSecret(info["api_secret"])
-    cafile = info.get("ca_file") if changes.get("tls", conn.tls) else None
+        changes["sender"] = info.derivatives_sender if conn.derivatives else info.sender
+    import os
+
+    # --api-key reads KRAKENFIX_API_KEY too: only a key typed on the command line is the user's choice.
+    typed_key = flags.api_key is not None and flags.api_key != os.environ.get("KRAKENFIX_API_KEY")
+    if not typed_key:
+        changes["api_key"] = info.api_key
+        changes["secret"] = ApiSecret(info.api_secret)
+    cafile = info.ca_file if changes.get("tls", conn.tls) else None
     return dataclasses.replace(conn, **changes), cafile  # type: ignore[arg-type]
 
 

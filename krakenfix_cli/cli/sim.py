@@ -1,12 +1,17 @@
 """``krakenfix sim``: run the local Kraken FIX gateway simulator in the foreground.
 
-Prints the endpoint, the session TargetCompIDs and the generated *demo* credentials (the
-simulator's own throwaway key and secret, valid only against this process), then serves
-until Ctrl-C (exit 0).
+Prints the endpoint, the session TargetCompIDs and the *demo* credentials (the simulator's
+own throwaway key and secret, kept with its CA in ``<state dir>/sim`` across restarts), then
+serves until Ctrl-C or SIGTERM (exit 0). A closed stdout (``krakenfix sim | head -1``) only
+silences it: the simulator keeps serving its sessions until it is stopped.
 """
 
 from __future__ import annotations
 
+import errno
+import os
+import shlex
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -46,6 +51,20 @@ RateLimit = Annotated[RateLimitTier, typer.Option(
     help="Spot trading limits per pair as Kraken's tier has them: the decaying rate counter "
          "('EOrder:Rate limit exceeded') and the open-order cap ('EOrder:Orders limit exceeded').")]
 
+
+
+class CancelScope(StrEnum):
+    """Who OrderCancelRequest(F) reaches (SPEC §6.5, §11 #21)."""
+
+    SESSION = "session"
+    ACCOUNT = "account"
+
+
+CancelScopeOpt = Annotated[CancelScope, typer.Option(
+    "--cancel-scope", case_sensitive=False,
+    help="Who OrderCancelRequest(F) reaches: 'session' (orders placed on this connection, Kraken's "
+         "documented rule) or 'account' (any open order of the account, the other reading of Kraken's docs).")]
+
 DEFAULT_PORT = 14001
 
 
@@ -61,6 +80,7 @@ def sim(
     conformance: Conformance = False,
     seed: Seed = 1,
     rate_limit: RateLimit = RateLimitTier.INTERMEDIATE,
+    cancel_scope: CancelScopeOpt = CancelScope.SESSION,
 ) -> None:
     """Run the Kraken FIX gateway simulator (Spot + Derivatives, trading + market data) until Ctrl-C."""
     import asyncio
@@ -79,52 +99,89 @@ def sim(
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--rollover-at") from None
 
+    from krakenfix_cli.settings import paths, sim_endpoint
+
+    endpoint_dir = paths.state_dir(state_dir)
+    out = _Stdout()
+
     async def main() -> None:
         from krakenfix_cli.sim.runner import start_simulator
 
         running = await start_simulator(
             host, port, tls=tls, state_dir=state_dir, rollover_every=rollover_every, rollover_at=rollover_at,
             refusal_window=refusal_window, seed=seed, conformance=conformance,
-            rate_limit=RateLimitTier(rate_limit).value,
+            rate_limit=RateLimitTier(rate_limit).value, cancel_scope=CancelScope(cancel_scope).value,
+            identity_dir=sim_endpoint.identity_dir(endpoint_dir),
         )  # fmt: skip
-        from krakenfix_cli.settings import paths, sim_endpoint
-
-        endpoint_dir = paths.state_dir(state_dir)
-        c = running.credentials
-        endpoint_file = sim_endpoint.write(endpoint_dir, {
-            "host": running.host, "port": running.port, "tls": running.tls,
-            "ca_file": str(running.ca_file) if running.ca_file else None,
-            "api_key": c.api_key, "api_secret": c.api_secret.reveal(),
-            "sender": c.sender_comp_id, "derivatives_sender": c.derivatives_sender_comp_id,
-        })  # fmt: skip
         try:
+            c = running.credentials
+            owner = sim_endpoint.write(endpoint_dir, {
+                "host": running.host, "port": running.port, "tls": running.tls,
+                "ca_file": str(running.ca_file) if running.ca_file else None,
+                "api_key": c.api_key, "api_secret": c.api_secret.reveal(),
+                "sender": c.sender_comp_id, "derivatives_sender": c.derivatives_sender_comp_id,
+            })  # fmt: skip
             if port_file is not None:
                 port_file.write_text(f"{running.port}\n")
-            for line in banner(running, rollover_at, rollover_every, endpoint_file):
-                typer.echo(line)
+            for line in banner(running, rollover_at, rollover_every, sim_endpoint.path(endpoint_dir), owner):
+                out.say(line)
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.add_signal_handler(sig, stop.set)  # Ctrl-C and SIGTERM: stop cleanly, exit 0
             await stop.wait()
-            typer.echo("simulator stopped")
+            out.say("simulator stopped")
         finally:
-            sim_endpoint.remove(endpoint_dir, running.port)
+            with contextlib.suppress(OSError):
+                sim_endpoint.remove(endpoint_dir)
             await running.close()
+
+    from krakenfix_cli.cli.exit import ExitStatus
+    from krakenfix_cli.sim.runner import ListenError
 
     try:
         loop.run(main())
     except KeyboardInterrupt:
-        typer.echo("simulator stopped")
-    except OSError as exc:
+        out.say("simulator stopped")
+    except ListenError as exc:
         typer.echo(f"krakenfix: error: cannot listen on {host}:{port}: {exc.strerror or exc}; "
                    "choose another --port (0 picks a free one)", err=True)
-        raise typer.Exit(4) from None
+        raise typer.Exit(ExitStatus.CONNECT_FAILED) from None
+    except OSError as exc:  # the state dir, the port file: the path and the errno, not the port
+        where = exc.filename or endpoint_dir
+        code = errno.errorcode.get(exc.errno or 0, str(exc.errno))
+        typer.echo(f"krakenfix: error: cannot write {where}: {exc.strerror or exc} ({code}); "
+                   "check its permissions and free space, or choose another --state-dir", err=True)
+        raise typer.Exit(ExitStatus.IO_ERROR) from None
 
 
-def banner(running: object, rollover_at: str | None, rollover_every: float | None, endpoint_file: Path) -> list[str]:
-    """What ``krakenfix sim`` prints at start: endpoint, sessions, demo credentials."""
+class _Stdout:
+    """The banner's stdout; once it fails (closed by ``| head -1``, or full), later lines are
+    dropped: the simulator's sessions matter more than its console."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def say(self, line: str) -> None:
+        if self.closed:
+            return
+        try:
+            typer.echo(line)
+            sys.stdout.flush()
+        except (OSError, ValueError):  # a closed pipe, a full /dev/full: silence, keep serving
+            self.closed = True
+            # Point fd 1 at /dev/null so the interpreter's own flush at exit finds no pipe to break.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+
+
+def banner(running: object, rollover_at: str | None, rollover_every: float | None, endpoint_file: Path,
+           owner: Path | int | None = None) -> list[str]:
+    """What ``krakenfix sim`` prints at start: endpoint, sessions, demo credentials.
+
+    ``owner`` is the PID of another running simulator that keeps the endpoint file."""
     from krakenfix_cli.sim.runner import RunningSimulator
 
     assert isinstance(running, RunningSimulator)
@@ -135,7 +192,8 @@ def banner(running: object, rollover_at: str | None, rollover_every: float | Non
         f"krakenfix simulator listening on {running.host}:{running.port} ({scheme})",
     ]
     if running.ca_file is not None:
-        lines.append(f"  CA certificate (trust it with --ca-file): {running.ca_file}")
+        lines.append(f"  CA certificate: {running.ca_file}")
+        lines.append(f"    other clients trust it with: --ca-file {shlex.quote(str(running.ca_file))}")
     lines += [
         "  sessions on this port, chosen by TargetCompID(56):",
         f"    Spot        trading KRAKEN-TRD      market data KRAKEN-MD      SenderCompID {c.sender_comp_id}",
@@ -150,11 +208,21 @@ def banner(running: object, rollover_at: str | None, rollover_every: float | Non
     lines += [
         f"  session rollover {when}",
         f"  Spot trading limits: {limits}",
-        "  DEMO credentials generated for this simulator only (not a Kraken key):",
+        "  OrderCancelRequest(F) reaches: " + ("any open order of the account (--cancel-scope account)"
+                                              if running.gateway.cancel_scope == "account"
+                                              else "orders placed on the same connection"),
+        "  DEMO credentials of this simulator only (not a Kraken key; kept across restarts):",
         f"    API key:    {c.api_key}",
-        f"    API secret: in {endpoint_file} (mode 0600), where --profile sim finds it",
-        "  Ctrl-C stops it.",
     ]
+    if isinstance(owner, int):
+        lines += [
+            f"    API secret: in {endpoint_file} (mode 0600; both simulators share it)",
+            f"  {endpoint_file} belongs to the simulator of PID {owner}: --profile sim reaches that one;",
+            f"    reach this one with --profile sim --port {running.port}",
+        ]
+    else:
+        lines.append(f"    API secret: in {endpoint_file} (mode 0600), where --profile sim finds it")
+    lines.append("  Ctrl-C stops it.")
     return lines
 
 

@@ -18,6 +18,7 @@ import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from krakenfix_cli.client import Client, ClientSpec, LogonFacts
@@ -119,11 +120,38 @@ def conn_ref(client: Client) -> ConnRef:
 
 
 # -- the embedded simulator -----------------------------------------------------------------------
-async def start_embedded_simulator(tls: bool = True) -> RunningSimulator:
-    """A simulator on a free 127.0.0.1 port, in this process (``--sim``)."""
+async def start_embedded_simulator(tls: bool = True, state_dir: Path | None = None) -> RunningSimulator:
+    """A simulator on a free 127.0.0.1 port, in this process (``--sim``).
+
+    With a state dir it serves with the simulator's lasting CA and demo credentials (the
+    same as ``krakenfix sim``'s), so a run leaves no file behind."""
+    from krakenfix_cli.sim.identity import identity_dir
     from krakenfix_cli.sim.runner import start_simulator
 
-    return await start_simulator(host="127.0.0.1", port=0, tls=tls)
+    identity = identity_dir(state_dir) if state_dir is not None else None
+    return await start_simulator(host="127.0.0.1", port=0, tls=tls, identity_dir=identity)
+
+
+def _run_directory(state_dir: Path) -> Path:
+    """A private directory for this ``--sim`` run's client state (its session store and log).
+
+    Each embedded simulator starts its sequence numbers afresh, so its client must too, and
+    runs at the same time must not share a store. Directories of runs whose process is gone
+    (a kill -9) are removed here."""
+    import os
+    import shutil
+    import tempfile
+
+    from krakenfix_cli.sim.identity import pid_alive, runs_dir
+
+    runs = runs_dir(state_dir)
+    runs.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for old in runs.iterdir():
+        pid_text = old.name.split("-", 1)[0]
+        if pid_text.isdigit() and int(pid_text) != os.getpid() and not pid_alive(int(pid_text)):
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=runs))
+    return True
 
 
 def spec_for_simulator(sim: RunningSimulator, base: ClientSpec | None = None) -> ClientSpec:
@@ -168,14 +196,23 @@ async def maybe_embedded(spec: ClientSpec, reporter: Reporter, enabled: bool) ->
     if not enabled:
         yield spec, None
         return
-    sim = await start_embedded_simulator()
+    import shutil
+
+    state = spec.state_dir
+    sim = await start_embedded_simulator(state_dir=state)
+    run_dir: Path | None = None
     try:
+        run_dir = _run_directory(state) if state is not None else None
         spec = spec_for_simulator(sim, spec)
+        if run_dir is not None:
+            spec = dataclasses.replace(spec, state_dir=run_dir)
         reporter.note(f"embedded simulator on {sim.host}:{sim.port} ({spec.sender_comp_id}→{spec.target_comp_id})")
         yield spec, sim
     finally:
         with contextlib.suppress(Exception):
             await sim.close()
+        if run_dir is not None:
+            shutil.rmtree(run_dir, ignore_errors=True)
 
 
 # -- opening and closing --------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Demo credentials and Logon verification for the simulator (kraken-fix/SPEC.md §3, §12).
 
-Every simulator start generates one demo account: an API key, a base64 API secret and
+Every simulator start has one demo account (kept across starts in the simulator's
+identity directory, sim/identity.py, when it has one): an API key, a base64 API secret and
 two SenderCompIDs, ``KFXDEMO`` (Spot) and ``KFXDEMO_DRV`` (Derivatives, SPEC §2.3). The
 built-in ``sim`` profile's ``KFXCLIENT``/``KFXCLIENT_DRV`` are registered on the same
 account, so ``--profile sim`` works with the demo key too. Tests may add more CompIDs
@@ -16,12 +17,11 @@ need no 553/554/5025: the SenderCompID alone authenticates (SPEC §3.1).
 
 from __future__ import annotations
 
-import base64
-import secrets
 from dataclasses import dataclass
 
 from krakenfix_cli.fix.message import Message
 from krakenfix_cli.kraken.auth import ApiSecret, check_nonce, verify_password
+from krakenfix_cli.sim.identity import new_demo_key
 
 DEMO_SENDER = "KFXDEMO"
 DRV_SUFFIX = "_DRV"
@@ -58,21 +58,22 @@ class CompId:
 class Accounts:
     """API keys, SenderCompIDs and the last nonce accepted per key."""
 
-    def __init__(self, nonce_window_ms: int = 5000) -> None:
+    def __init__(self, nonce_window_ms: int = 5000, demo: tuple[str, str] | None = None) -> None:
+        """``demo`` is the demo account's (API key, base64 secret) kept across starts, or None for new ones."""
         self.nonce_window_ms = nonce_window_ms
         self._keys: dict[str, tuple[ApiSecret, str]] = {}
         self._compids: dict[str, CompId] = {}
         self._last_nonce: dict[str, int] = {}
-        self.demo = self.create(DEMO_SENDER, account="demo")
+        self.demo = self.create(DEMO_SENDER, account="demo", key=demo)
         self.add_comp_id(PROFILE_SENDER, "demo", derivatives=False)
         self.add_comp_id(PROFILE_SENDER + DRV_SUFFIX, "demo", derivatives=True)
 
-    def create(self, sender: str, account: str | None = None) -> Credentials:
-        """A fresh API key + secret on ``account`` (default: a new one named after ``sender``),
-        with ``sender`` (Spot) and ``sender_DRV`` (Derivatives) as its CompIDs."""
+    def create(self, sender: str, account: str | None = None, key: tuple[str, str] | None = None) -> Credentials:
+        """A fresh API key + secret (or ``key``) on ``account`` (default: a new one named after
+        ``sender``), with ``sender`` (Spot) and ``sender_DRV`` (Derivatives) as its CompIDs."""
         account = account or sender.lower()
-        api_key = "KFX" + secrets.token_urlsafe(27).replace("-", "A").replace("_", "B")
-        secret = ApiSecret(base64.b64encode(secrets.token_bytes(64)).decode("ascii"))
+        api_key, secret_text = key or new_demo_key()
+        secret = ApiSecret(secret_text)
         self._keys[api_key] = (secret, account)
         self.add_comp_id(sender, account, derivatives=False)
         self.add_comp_id(sender + DRV_SUFFIX, account, derivatives=True)
@@ -87,7 +88,21 @@ class Accounts:
         return self._compids.get(sender)
 
     def check_logon(self, msg: Message, now: float, market_data: bool) -> str | None:
-        """Text(58) of the Logout refusing this Logon(A), or None to accept it."""
+        """Text(58) of the Logout refusing this Logon(A), or None to accept it (and its nonce)."""
+        why = self.authenticate(msg, market_data)
+        if why is not None or market_data:
+            return why
+        api_key = msg.get(553) or ""
+        nonce = int(msg.get(5025) or "0")
+        why = check_nonce(nonce, int(now * 1000), self._last_nonce.get(api_key), self.nonce_window_ms)
+        if why is not None:
+            return why
+        self._last_nonce[api_key] = nonce
+        return None
+
+    def authenticate(self, msg: Message, market_data: bool) -> str | None:
+        """The key and signature checks alone (no nonce state is read or changed): the runner
+        asks this before a Logon may take its session's slot, so a bad one never occupies it."""
         sender = msg.get(49) or ""
         comp = self._compids.get(sender)
         if comp is None:
@@ -111,8 +126,4 @@ class Accounts:
         seq = msg.get_int(34) or 0
         if not verify_password(secret, password, seq, sender, msg.get(56) or "", api_key, nonce):
             return "Invalid signature"
-        why = check_nonce(nonce, int(now * 1000), self._last_nonce.get(api_key), self.nonce_window_ms)
-        if why is not None:
-            return why
-        self._last_nonce[api_key] = nonce
         return None

@@ -20,12 +20,13 @@ Choices where Kraken's documents are silent ([derived], SPEC §11):
 
 * ExecutionReports always go to the logical session that placed the order (its current
   connection, or queued and delivered as ordinary messages on its next Logon); a mass
-  cancel 530=1/7 also reports every cancellation to the session that asked, so it can count.
-* MassCancelRequestType(530): 6 cancels this session's orders; 1 (per symbol) and 7 (all)
-  reach every open order of the account, whatever session placed it. SPEC §6.8 words 530=1
-  as "during the trading session", but §10.4 and §6.5 name q 530=1 as the way to cancel
-  orders of other sessions per symbol, and FIX 4.4 defines 1 as "cancel orders for a
-  security"; we follow those (noted in the closing note of the simulator issue).
+  cancel 530=7 also reports every cancellation to the session that asked, so it can count.
+* MassCancelRequestType(530) (SPEC §6.8, §10.4): 1 (per symbol) and 6 reach only the orders
+  created or replaced on this session (connection); only 7 reaches every open order of the
+  account, whatever session placed it.
+* OrderCancelRequest(F) reaches this connection's orders (SPEC §6.5); ``cancel_scope="account"``
+  is the contested [V2] reading (SPEC §11 #21): any open order of the account, no Side or
+  Symbol match rule, its cancellation reported to the placing session too.
 * Cancel-on-disconnect (Logon 8674=0, the default) fires on an abnormal disconnect only
   (no Logout exchanged); a rollover Logout is orderly.
 * IOC/market remainders are reported as 150=4 (not 150=C); GTD expiry as 150=C.
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import random
 import secrets
 import zlib
@@ -70,6 +72,8 @@ from krakenfix_cli.sim.book import (
 )
 from krakenfix_cli.sim.ratelimit import E_ORDERS, E_RATE, RateLimiter
 from krakenfix_cli.transport.connection import Connection
+
+log = logging.getLogger(__name__)
 
 # -- instruments ---------------------------------------------------------------------------------
 
@@ -134,6 +138,15 @@ E_CLORDID = "EOrder:ClOrdID(11) is not increasing or is already in use"
 E_ARGS = "EGeneral:Invalid arguments"
 E_UNSUPPORTED = "Unsupported Message Type"
 E_DEADLINE = "EService:Deadline elapsed"
+E_INTERNAL = "EGeneral:Internal error"
+#: Largest power of ten a price or quantity may reach: beyond it the engine refuses the value
+#: (and Decimal arithmetic at 28 digits would raise instead of answering).
+MAX_MAGNITUDE = 12
+#: ValidUntilTime(62) must be this many seconds ahead (SPEC §6.4, §10.16).
+VALID_UNTIL_RANGE = (2.0, 60.0)
+#: Who OrderCancelRequest(F) reaches (SPEC §6.5, §11 #21): this connection (default), or the
+#: SenderCompID's cache across connections ([V2] reading; no Side/Symbol match rule).
+CANCEL_SCOPES = ("session", "account")
 
 ORD_TYPES = frozenset({"1", "2", "3", "4", "R", "T", "U", "V"})
 PRICED_TYPES = frozenset({"2", "4", "T", "V"})
@@ -178,6 +191,12 @@ def _num(text: str | None) -> Decimal | None:
         _NUMS.clear()
     _NUMS[text] = d
     return d
+
+
+def _absurd(d: Decimal) -> bool:
+    """A value no instrument trades (above 10**MAX_MAGNITUDE, or past 20 decimals): refused
+    before any arithmetic, which would overflow Decimal's precision."""
+    return d.adjusted() > MAX_MAGNITUDE or d.as_tuple().exponent < -20  # type: ignore[operator]
 
 
 def _fmt(d: Decimal) -> str:
@@ -274,7 +293,7 @@ def make_validator(derivatives: bool, dictionary_validation: bool) -> Callable[[
         except ImportError:  # pragma: no cover - the dictionary ships with the package
             check = None
 
-    def validate(msg: Message) -> Sequence[Problem]:
+    def checked(msg: Message) -> Sequence[Problem]:
         if msg.msg_type not in TRADING_TYPES:
             return []  # unsupported types reach the application: 35=j 380=3
         found = field_problems(msg, derivatives)
@@ -285,6 +304,13 @@ def make_validator(derivatives: bool, dictionary_validation: bool) -> Callable[[
             if p is not None:
                 return [p]
         return []
+
+    def validate(msg: Message) -> Sequence[Problem]:
+        try:
+            return checked(msg)
+        except Exception as exc:  # no input may wedge the session: a Reject(3), and it stays up
+            log.error("simulator: checking %s failed: %s: %s", msg.msg_type, type(exc).__name__, exc)
+            return [(99, None, "Other: the message could not be checked")]
 
     return validate
 
@@ -352,8 +378,14 @@ class Gateway:
     """The simulated exchange and its routing of ExecutionReports between sessions."""
 
     def __init__(self, seed: int = 1, clock: Callable[[], float] | None = None,
-                 dictionary_validation: bool = False, rate_limit: str | None = None) -> None:
+                 dictionary_validation: bool = False, rate_limit: str | None = None,
+                 cancel_scope: str = "session") -> None:
         from krakenfix_cli.transport.clock import now as system_now
+
+        if cancel_scope not in CANCEL_SCOPES:
+            raise ValueError(f"cancel_scope must be one of {', '.join(CANCEL_SCOPES)}, not {cancel_scope!r}")
+        #: What OrderCancelRequest(F) reaches: "session" (this connection) or "account" (SPEC §11 #21).
+        self.cancel_scope = cancel_scope
 
         self.clock = clock or system_now
         self.spot = Venue(False, SPOT_INSTRUMENTS, seed)
@@ -607,7 +639,11 @@ class TradingHandler:
                 elif self.derivatives and mtype in ("G", "H"):
                     self._reject(msg, 3, f"{E_UNSUPPORTED}: MsgType(35)={mtype} is Spot only")
                 else:
-                    handler(msg, now)
+                    try:
+                        handler(msg, now)
+                    except Exception as exc:  # no input may wedge the session: answer it, stay up
+                        log.error("simulator: %s handler failed: %s: %s", mtype, type(exc).__name__, exc)
+                        self._reject(msg, 0, E_INTERNAL)
                     self.gw.publish(self.venue, now)
             elif isinstance(ev, LogonAccepted):
                 self._on_logon(ev.message)
@@ -678,13 +714,41 @@ class TradingHandler:
         return True
 
     def _find(self, msg: Message) -> Order | None:
-        """37 wins over 41 (SPEC §6.5); 41 is looked up among this session's orders."""
+        """37 wins over 41 (SPEC §6.5); 41 must be the order's latest ClOrdID (SPEC §10.7)."""
         oid = msg.get(37)
         if oid:
             return self.venue.orders.get(oid)
-        orig = msg.get(41)
-        if orig:
-            return self.by_clordid.get(orig)
+        return self._latest(msg.get(41))
+
+    def _latest(self, orig: str | None) -> Order | None:
+        """The order whose latest ClOrdID is ``orig``: a pre-amend or made-up 41 finds nothing."""
+        o = self.by_clordid.get(orig) if orig else None
+        if o is None and orig and self.gw.cancel_scope == "account":
+            o = next((x for x in self.venue.orders.values()
+                      if x.clordid == orig and x.account == self.comp.account), None)
+        return o if o is not None and o.clordid == orig else None
+
+    def _reaches(self, o: Order) -> bool:
+        """Whether F may cancel ``o``: this connection's order, or (cancel scope "account")
+        any order of this account, earlier connections and other CompIDs included."""
+        if self.gw.cancel_scope == "account":
+            return o.account == self.comp.account
+        return self._own(o)
+
+    def _valid_until_problem(self, msg: Message, now: float) -> str | None:
+        """ValidUntilTime(62) must be 2-60 s ahead (SPEC §6.4, §10.16); the EOrder text or None."""
+        v = msg.get(62)
+        if v is None:
+            return None
+        try:
+            when = parse_utc_timestamp(v)
+        except ValueError:
+            return f"{E_ARGS}:tag 62 is not a UTCTimestamp"
+        if when < now:
+            return E_DEADLINE
+        low, high = VALID_UNTIL_RANGE
+        if not low <= when - now <= high:
+            return f"{E_ARGS}:ValidUntilTime(62) must be {low:g} to {high:g} seconds in the future"
         return None
 
     def _own(self, o: Order) -> bool:
@@ -700,6 +764,12 @@ class TradingHandler:
             return E_MIN
         if inst.qty_max is not None and qty > inst.qty_max:
             return f"{E_ARGS}:volume above the maximum {inst.qty_max}"
+        if _absurd(qty):
+            return f"{E_ARGS}:volume"
+        for tag in (44, 99, 1138):
+            v = g(tag)
+            if v is not None and _absurd(_dec(v)):
+                return E_PRICE if tag != 1138 else f"{E_ARGS}:DisplayQty(1138)"
         if qty % inst.lot:
             return f"{E_ARGS}:volume has more than {inst.qty_precision} decimals"
         px_text = g(44)
@@ -794,9 +864,11 @@ class TradingHandler:
                 except ValueError:
                     self._reject(msg, 0, f"{E_ARGS}:tag {tag} is not a UTCTimestamp")
                     return
-                if tag == 62 and when < now:
-                    self._reject(msg, 0, E_DEADLINE)
-                    return
+                if tag == 62:
+                    why = self._valid_until_problem(msg, now)
+                    if why:
+                        self._reject(msg, 0, why)
+                        return
                 if tag == 126:
                     if when <= now or when > now + 31 * 86400:
                         self._reject(msg, 0, f"{E_ARGS}:ExpireTime(126) must be in the future and within a month")
@@ -843,7 +915,7 @@ class TradingHandler:
         if o is None:
             self._reject(msg, 101, f"Unknown order {ref}")
             return
-        if not self._own(o):
+        if not self._reaches(o):
             self._reject(msg, 101, (
                 f"Unknown order {ref}: it was not placed on this FIX session (connection); "
                 "Kraken's OrderCancelRequest(F) only cancels orders of the same session. "
@@ -852,7 +924,7 @@ class TradingHandler:
         if not o.is_open:
             self._reject(msg, 101, f"Unknown order {ref}: it is no longer open (OrdStatus(39)={o.status})")
             return
-        if msg.get(55) and msg.get(55) != o.symbol:
+        if self.gw.cancel_scope == "session" and msg.get(55) and msg.get(55) != o.symbol:
             self._reject(msg, 0, f"{E_ARGS}:Symbol(55) does not match the order")
             return
         if not self.derivatives and not self.gw.limits.cancel(o.account, o.symbol, now - o.placed_at, now):
@@ -863,12 +935,21 @@ class TradingHandler:
         o.clordid = msg[11]
         self.by_clordid[o.clordid] = o
         self._send_er(execution_report(self.venue, o, "4", now, orig=prev))
+        owner = _sender_of(o)
+        if owner != self.sender:  # cancel scope "account": the placing session hears of it too
+            self.gw.deliver(owner, execution_report(self.venue, o, "4", now, orig=prev))
 
     # -- G ------------------------------------------------------------------------------------------
     def on_amend(self, msg: Message, now: float) -> None:
-        """OrderCancelReplaceRequest(G), Spot only: price, trigger, quantity, display (SPEC §6.6)."""
-        o = self._find(msg)
-        ref = msg.get(37) or msg.get(41)
+        """OrderCancelReplaceRequest(G), Spot only: price, trigger, quantity, display (SPEC §6.6).
+
+        41 finds the order and 37, when sent, must match it (SPEC §10.7): a stale (pre-amend)
+        or made-up 41 is an unknown order, whatever 37 says."""
+        o = self._latest(msg.get(41))
+        ref = msg.get(41)
+        if o is not None and msg.get(37) and msg.get(37) != o.order_id:
+            self._reject(msg, 101, f"Unknown order {ref}: OrderID(37) {msg.get(37)} is not that order's")
+            return
         if o is None or not self._own(o):
             self._reject(msg, 101, f"Unknown order {ref}" + ("" if o is None else
                          ": it was not placed on this FIX session (connection)"))
@@ -883,7 +964,7 @@ class TradingHandler:
             self._reject(msg, 0, E_RATE)
             return
         inst = self.venue.instruments[o.symbol]
-        why = self._order_problem(msg, inst)
+        why = self._order_problem(msg, inst) or self._valid_until_problem(msg, now)
         if why:
             self._reject(msg, 0, why)
             return
@@ -931,11 +1012,11 @@ class TradingHandler:
             owner = o.owner
             if not isinstance(owner, OrderOwner):
                 continue
-            if kind == "6":
-                if not self._own(o):
+            if kind == "7":  # every open order of the account, whoever placed it (SPEC §6.8)
+                if o.account != self.comp.account:
                     continue
-            elif o.account != self.comp.account or (kind == "1" and o.symbol != symbol):
-                continue
+            elif not self._own(o) or (kind == "1" and o.symbol != symbol):
+                continue  # 530=1/6: only orders created or replaced on this session
             venue.books[o.symbol].cancel(o)
             er = execution_report(venue, o, "4", now, clordid=msg[11], orig=o.clordid)
             self._send_er(er)
@@ -1022,6 +1103,9 @@ class MarketDataHandler:
                 return
             else:
                 self._send(business_reject(msg, 3, E_UNSUPPORTED))
+        except Exception as exc:  # no input may wedge the session: answer it, stay up
+            log.error("simulator: %s handler failed: %s: %s", ev.message.msg_type, type(exc).__name__, exc)
+            self._send(business_reject(ev.message, 0, E_INTERNAL))
         finally:
             self.gw.current = prev
 

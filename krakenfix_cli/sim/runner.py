@@ -5,8 +5,10 @@
 Derivatives (``…_DRV``) ones, the [U] spelling; ``KRAKEN-DRV-TRD``/``KRAKEN-DRV-MD`` serve
 Derivatives SenderCompIDs only; with ``conformance=True`` the QuickFIX conformance session
 (``ISLD`` ← ``TW44``) answers on the same port. An unknown SenderCompID or TargetCompID is
-closed silently; a second Logon for a session that is already logged on is dropped and the
-first connection stays up.
+closed silently; a Logon whose key or signature fails is answered (Logout with 58) on a
+throwaway session of its own, so it never occupies the real session's slot; a second
+authenticated Logon for a session that is already logged on is dropped and the first
+connection stays up.
 
 Each logical session (SenderCompID + TargetCompID) keeps one engine and one store across
 connections (``MemoryStore``, or ``FileStore`` under ``state_dir``), so a reconnect with
@@ -55,6 +57,18 @@ ROUTES: dict[str, tuple[bool, bool]] = {
     "KRAKEN-DRV-TRD": (True, True),
     "KRAKEN-DRV-MD": (False, True),
 }
+
+
+class SimStateError(OSError):
+    """The simulator's own files (its identity directory) cannot be read or written."""
+
+    def __init__(self, path: Path, cause: OSError) -> None:
+        super().__init__(cause.errno, cause.strerror or str(cause), str(cause.filename or path))
+        self.path = Path(cause.filename) if cause.filename else path
+
+
+class ListenError(OSError):
+    """The listening socket cannot be opened (port busy, address not available, privileged port)."""
 
 
 @dataclass
@@ -110,6 +124,7 @@ class RunningSimulator:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.server.wait_closed(), 2.0)
         self._core.close_stores()
+        self._core.run_on_close()
 
     async def __aenter__(self) -> RunningSimulator:
         return self
@@ -145,7 +160,15 @@ class _Core:
         self._timers: list[tuple[float, asyncio.Handle]] = []
         "(deadline on the loop's clock, handle): uvloop's short-delay handles have no ``when()``."
         self._stopped = False
+        #: What ``close()`` undoes last (this run's temporary CA file).
+        self.on_close: list[Callable[[], None]] = []
         gateway.wake_at = self._wake_at
+
+    def run_on_close(self) -> None:
+        """Run (once) what must be undone when the simulator stops."""
+        while self.on_close:
+            with contextlib.suppress(Exception):
+                self.on_close.pop()()
 
     # -- timers -------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -270,6 +293,9 @@ class _Core:
         trading, drv_only = route
         if drv_only and not comp.derivatives:
             return None
+        why = self.accounts.authenticate(first, market_data=not trading)
+        if why is not None:  # refused on a session of its own: it never takes the real one's slot
+            return self._refusal(comp, target, why)
         entry = self.entries.get((sender, target))
         if entry is None:
             entry = self._create(comp, target, trading)
@@ -286,7 +312,10 @@ class _Core:
         def on_event(ev: Event) -> None:
             if isinstance(ev, LogonAccepted):
                 entry.needs_reset = False
-            handler.on_event(ev)
+            try:
+                handler.on_event(ev)
+            except Exception as exc:  # the handlers answer their own errors; this is the last net
+                log.error("simulator: %s event failed: %s: %s", type(ev).__name__, type(exc).__name__, exc)
 
         def closed(conn: Connection, reason: str) -> None:
             if entry.conn is conn:
@@ -294,6 +323,12 @@ class _Core:
             handler.closed(conn, reason)
 
         return Accepted(entry.session, on_event, on_connection=attach, on_closed=closed)
+
+    def _refusal(self, comp: CompId, target: str, why: str) -> Accepted:
+        """A throwaway acceptor session that answers the Logon with Logout(58=why) and closes."""
+        config = SessionConfig(role=Role.ACCEPTOR, sender_comp_id=target, target_comp_id=comp.sender,
+                               check_logon=lambda msg, now: why)
+        return Accepted(Session(config, MemoryStore()), lambda ev: None)
 
     def _store(self, sender: str, target: str) -> MessageStore:
         if self.state_dir is None:
@@ -350,17 +385,32 @@ async def start_simulator(
     dictionary_validation: bool = False,
     nonce_window_ms: int = 5000,
     rate_limit: str | None = None,
+    cancel_scope: str = "session",
+    identity_dir: str | Path | None = None,
 ) -> RunningSimulator:
     """Start serving; the returned object carries the port, credentials and the CA file.
 
     ``flow_interval=None`` freezes the synthetic market (no periodic trades; resting
     liquidity stays), for tests that want nothing to move on its own. ``rate_limit`` is
     a Spot tier of SPEC §9 (``starter``, ``intermediate``, ``pro``) or ``off``; None is
-    Kraken's Intermediate tier, §12's default.
+    Kraken's Intermediate tier, §12's default. ``cancel_scope`` is what OrderCancelRequest(F)
+    reaches: ``"session"`` (this connection, SPEC §6.5's default) or ``"account"`` (the
+    contested [V2] reading, SPEC §11 #21). ``identity_dir`` keeps the CA and the demo
+    credentials across starts (sim/identity.py); without it both are new and the CA file is
+    removed by ``close()``.
     """
     directory = Path(state_dir) if state_dir is not None else None
-    accounts = Accounts(nonce_window_ms)
-    gateway = Gateway(seed=seed, dictionary_validation=dictionary_validation, rate_limit=rate_limit)
+    identity = None
+    if identity_dir is not None:
+        from krakenfix_cli.sim.identity import load_or_create
+
+        try:
+            identity = load_or_create(Path(identity_dir))
+        except OSError as exc:
+            raise SimStateError(Path(identity_dir), exc) from exc
+    accounts = Accounts(nonce_window_ms, demo=(identity.api_key, identity.api_secret) if identity else None)
+    gateway = Gateway(seed=seed, dictionary_validation=dictionary_validation, rate_limit=rate_limit,
+                      cancel_scope=cancel_scope)
     schedule = RolloverSchedule.build(clock.now(), rollover_at, rollover_every)
     conf: object | None = None
     if conformance:
@@ -373,9 +423,19 @@ async def start_simulator(
     if tls:
         from krakenfix_cli.sim.certs import make_tls
 
-        made = make_tls(directory)
+        made = make_tls(identity.ca, identity.ca_file) if identity else make_tls()
         ssl_context, ca_file = made.context, made.ca_file
-    server = await serve(core.pick, host, port, ssl_context)
+        core.on_close.append(made.cleanup)
+    try:
+        server = await serve(core.pick, host, port, ssl_context)
+    except OSError as exc:
+        core.stop()
+        core.run_on_close()
+        raise ListenError(exc.errno, exc.strerror or str(exc)) from exc
+    except BaseException:
+        core.stop()
+        core.run_on_close()
+        raise
     bound = server.sockets[0].getsockname()[1]
     core.start()
     return RunningSimulator(host, bound, tls, ca_file, accounts.demo, accounts, gateway, server, conformance, core)

@@ -84,7 +84,7 @@ def test_a_quickfix_initiator_against_our_simulator(tls: bool, tmp_path: Path) -
         cmd = [sys.executable, str(HERE / "qf_initiator_harness.py"), "--port", port_file.read_text().strip(),
                "--endpoint", str(endpoint), "--out", str(out)]
         if tls:
-            cmd += ["--tls", "--ca", str(state / "sim-ca.pem")]
+            cmd += ["--tls", "--ca", json.loads(endpoint.read_text())["ca_file"]]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         assert finished(proc, out), (proc.stdout + proc.stderr)[-2000:] + (out.read_text() if out.exists() else "")
         result = json.loads(out.read_text())
