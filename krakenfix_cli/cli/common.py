@@ -206,7 +206,13 @@ class JournalLedger:
         return self.journal.next_clordid(now, derivatives=derivatives)
 
     def remember_clordid(self, clordid: str, *, derivatives: bool = False) -> None:
-        self.journal.remember_clordid(clordid, derivatives=derivatives)
+        # Bookkeeping for later generated IDs, not for this send: its failure is a warning.
+        try:
+            self.journal.remember_clordid(clordid, derivatives=derivatives)
+        except OSError as exc:
+            if self._warn is not None:
+                self._warn(f"could not record ClOrdID {clordid} in the ClOrdID watermark ({exc.strerror or exc}); "
+                           "a ClOrdID generated later may be refused as not increasing: free some space")
 
     def reset_clordid(self, *, derivatives: bool = False) -> None:
         self.journal.reset_clordid(derivatives=derivatives)

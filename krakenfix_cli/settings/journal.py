@@ -29,6 +29,7 @@ read-modified-written under ``flock`` so IDs keep increasing across runs and pro
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -403,14 +404,21 @@ class OrderJournal:
     def _write_watermarks(self, marks: dict[str, str]) -> None:
         path = self.state_dir / CLORDID_FILE
         tmp = path.with_name(f"{CLORDID_FILE}.{os.getpid()}.tmp")
+        data = json.dumps(marks, sort_keys=True).encode("utf-8")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            os.write(fd, json.dumps(marks, sort_keys=True).encode("utf-8"))
-            if self.sync:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
+            try:
+                if os.write(fd, data) != len(data):
+                    raise OSError(errno.ENOSPC, f"short write to {tmp}")
+                if self.sync:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)  # the old watermark file stays whole; leave no stray temporary
+            raise
 
     @staticmethod
     def _kind(derivatives: bool) -> str:

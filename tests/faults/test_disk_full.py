@@ -87,9 +87,10 @@ def test_the_disk_filling_after_the_ack_still_reports_the_order_accepted(tmp_pat
     """The journal's ``placed`` line fits, its update after the ack does not: exit 0, one warning."""
     mnt = tmp_path / "disk"
     mnt.mkdir()
-    first, second = _uuid_clordid(), _uuid_clordid()
+    second, first = _uuid_clordid(), _uuid_clordid()
     # A first order measures the journal's lines; the second goes onto a page with room for
-    # its ``placed`` line and half an update, the disk otherwise full.
+    # its ``placed`` line and half an update, the disk otherwise full. Its ClOrdID is below
+    # the first (each --sim run is a new simulator), so it does not rewrite clordid.json.
     proc = _run(_disk_script(mnt, f"""
         $kfx send --sim --state-dir $state --raw '35=D|11={first}{ORDER}' -o compact >/dev/null 2>&1 || exit 91
         placed=$(grep -m1 '"placed"' $state/orders.jsonl | wc -c)
@@ -117,8 +118,9 @@ def test_the_disk_filling_after_the_ack_still_reports_the_order_accepted(tmp_pat
 def test_a_full_message_log_is_a_warning_not_a_lost_outcome(tmp_path: Path) -> None:
     mnt = tmp_path / "disk"
     mnt.mkdir()
-    clordid = _uuid_clordid()
+    clordid, above = _uuid_clordid(), _uuid_clordid()  # `above` sets the watermark: no rewrite later
     proc = _run(_disk_script(mnt, f"""
+        $kfx send --sim --state-dir $state --raw '35=D|11={above}{ORDER}' -o compact >/dev/null 2>&1 || exit 91
         pad $state/orders.jsonl 3000
         pad $state/{LOG} 100
         head -c 1000000 /dev/zero > {mnt}/filler 2>/dev/null

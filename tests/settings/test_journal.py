@@ -313,3 +313,19 @@ def test_a_spot_watermark_past_18_digits_goes_on_with_uuids_until_a_reset(tmp_pa
     j.remember_clordid(later)
     with pytest.raises(ValueError, match="--reset-clordid"):
         j.next_clordid(T)  # nothing above the largest UUID: a usage error with the way out
+
+
+def test_a_watermark_that_cannot_be_written_leaves_the_old_one_and_no_temporary(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    j = OrderJournal(tmp_path)
+    j.remember_clordid("1700000000000001")
+
+    def full(*_: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("krakenfix_cli.settings.journal.os.replace", full)
+    with pytest.raises(OSError):
+        j.remember_clordid("1700000000000009")
+    monkeypatch.undo()
+    assert j.last_clordid() == "1700000000000001"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
