@@ -151,7 +151,6 @@ def _run_directory(state_dir: Path) -> Path:
         if pid_text.isdigit() and int(pid_text) != os.getpid() and not pid_alive(int(pid_text)):
             shutil.rmtree(old, ignore_errors=True)
     return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=runs))
-    return True
 
 
 def spec_for_simulator(sim: RunningSimulator, base: ClientSpec | None = None) -> ClientSpec:

@@ -300,3 +300,15 @@ def test_a_full_stdout_is_not_reported_as_a_state_dir_failure(home: Path) -> Non
         rc = proc.wait(20)
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     assert rc == 0 and "error" not in err, err
+
+
+def test_a_sim_run_left_by_a_killed_process_is_removed_by_the_next_run(home: Path) -> None:
+    env = base_env(home)
+    runs = Path(env["KRAKENFIX_STATE_DIR"]) / "sim-runs"
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a PID that no longer runs
+    left = runs / f"{dead.pid}-left"
+    (left / "sessions").mkdir(parents=True)
+    r = kfx("logon", "--sim", "-o", "compact", env=env)
+    assert r.exit_status == 0, r.output
+    assert list(runs.iterdir()) == []
