@@ -66,6 +66,8 @@ class ClientSpec:
     cancel_on_disconnect: bool | None = None
     reset_on_logon: bool = True
     state_dir: Path | None = None
+    memory_store: bool = False
+    "An embedded ``--sim`` run: its counterparty lives only as long as this process, so the session store does too."
     profile: str = ""
     production: bool = False
     derivatives: bool = False
@@ -399,7 +401,7 @@ def _kraken_logon_hook(spec: ClientSpec):  # type: ignore[no-untyped-def]
 
 def _session_directory(spec: ClientSpec) -> Path | None:
     """Where this session's store and checkpoint live (None without a state dir)."""
-    if spec.state_dir is None:
+    if spec.state_dir is None or spec.memory_store:
         return None
     from krakenfix_cli.session.filestore import session_dir
 
@@ -409,14 +411,16 @@ def _session_directory(spec: ClientSpec) -> Path | None:
 
 def _store_and_log(spec: ClientSpec) -> tuple[MessageStore, object | None]:
     """A FileStore and message log under the state dir, or memory when none is given."""
-    directory = _session_directory(spec)
-    if spec.state_dir is None or directory is None:
+    if spec.state_dir is None:
         return MemoryStore(), None
-    from krakenfix_cli.session.filestore import FileStore
     from krakenfix_cli.session.msglog import MessageLog
+
+    log = MessageLog(spec.state_dir / "logs", spec.sender_comp_id, spec.target_comp_id)
+    directory = _session_directory(spec)
+    if directory is None:
+        return MemoryStore(), log
+    from krakenfix_cli.session.filestore import FileStore
 
     # sync_target=False: the inbound number is written on every message but not fsynced; a
     # kill -9 keeps it (page cache), a power cut only costs PossDup replays (deduped by ExecID).
-    store = FileStore(directory, sync_target=False)
-    log = MessageLog(spec.state_dir / "logs", spec.sender_comp_id, spec.target_comp_id)
-    return store, log
+    return FileStore(directory, sync_target=False), log

@@ -132,27 +132,6 @@ async def start_embedded_simulator(tls: bool = True, state_dir: Path | None = No
     return await start_simulator(host="127.0.0.1", port=0, tls=tls, identity_dir=identity)
 
 
-def _run_directory(state_dir: Path) -> Path:
-    """A private directory for this ``--sim`` run's client state (its session store and log).
-
-    Each embedded simulator starts its sequence numbers afresh, so its client must too, and
-    runs at the same time must not share a store. Directories of runs whose process is gone
-    (a kill -9) are removed here."""
-    import os
-    import shutil
-    import tempfile
-
-    from krakenfix_cli.sim.identity import pid_alive, runs_dir
-
-    runs = runs_dir(state_dir)
-    runs.mkdir(parents=True, exist_ok=True, mode=0o700)
-    for old in runs.iterdir():
-        pid_text = old.name.split("-", 1)[0]
-        if pid_text.isdigit() and int(pid_text) != os.getpid() and not pid_alive(int(pid_text)):
-            shutil.rmtree(old, ignore_errors=True)
-    return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=runs))
-
-
 def spec_for_simulator(sim: RunningSimulator, base: ClientSpec | None = None) -> ClientSpec:
     """``base`` (for its options: heartbeat, state dir, market data, derivatives) aimed at ``sim``.
 
@@ -179,6 +158,7 @@ def spec_for_simulator(sim: RunningSimulator, base: ClientSpec | None = None) ->
         "api_key": None if market_data else creds.api_key,
         "secret": None if market_data else creds.api_secret,
         "profile": "sim-embedded",
+        "memory_store": True,  # the simulator is in this process: its sessions end with it
         "production": False,
         "derivatives": derivatives,
         "market_data": market_data,
@@ -195,23 +175,14 @@ async def maybe_embedded(spec: ClientSpec, reporter: Reporter, enabled: bool) ->
     if not enabled:
         yield spec, None
         return
-    import shutil
-
-    state = spec.state_dir
-    sim = await start_embedded_simulator(state_dir=state)
-    run_dir: Path | None = None
+    sim = await start_embedded_simulator(state_dir=spec.state_dir)
     try:
-        run_dir = _run_directory(state) if state is not None else None
         spec = spec_for_simulator(sim, spec)
-        if run_dir is not None:
-            spec = dataclasses.replace(spec, state_dir=run_dir)
         reporter.note(f"embedded simulator on {sim.host}:{sim.port} ({spec.sender_comp_id}→{spec.target_comp_id})")
         yield spec, sim
     finally:
         with contextlib.suppress(Exception):
             await sim.close()
-        if run_dir is not None:
-            shutil.rmtree(run_dir, ignore_errors=True)
 
 
 # -- opening and closing --------------------------------------------------------------------------

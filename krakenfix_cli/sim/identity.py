@@ -27,19 +27,13 @@ CA_FILE = "ca.pem"
 CA_KEY_FILE = "ca-key.pem"
 DEMO_FILE = "demo-credentials.json"
 LOCK_FILE = ".lock"
-#: Under the krakenfix state dir: the simulator's own directory, and embedded runs' client state.
+#: Under the krakenfix state dir: the simulator's own directory.
 IDENTITY_DIR = "sim"
-RUNS_DIR = "sim-runs"
 
 
 def identity_dir(state_dir: Path) -> Path:
     """The simulator's own directory under the state dir: its CA, key and demo credentials."""
     return state_dir / IDENTITY_DIR
-
-
-def runs_dir(state_dir: Path) -> Path:
-    """Where embedded ``--sim`` runs keep their per-run client state."""
-    return state_dir / RUNS_DIR
 
 
 def pid_alive(pid: int) -> bool:

@@ -139,18 +139,29 @@ def test_a_full_message_log_is_a_warning_not_a_lost_outcome(tmp_path: Path) -> N
 
 @pytest.mark.skipif(not _can_unshare_mounts(), reason="unshare -m is not permitted here")
 def test_a_message_the_store_cannot_hold_is_not_sent_and_exits_74(tmp_path: Path) -> None:
-    """Store, then send: a NewOrderSingle bigger than the store's free page never reaches the wire."""
+    """Store, then send: a NewOrderSingle bigger than the store's free page never reaches the wire.
+
+    Against a ``krakenfix sim`` of its own (a ``--sim`` run keeps its store in memory, as its
+    simulator lives only as long as the command)."""
     mnt = tmp_path / "disk"
     mnt.mkdir()
     clordid = _uuid_clordid()
     text = "x" * 6000  # the stored frame needs a page the full disk does not have
-    proc = _run(_disk_script(mnt, f"""
-        pad $state/orders.jsonl 3000
-        pad $state/{LOG} 3500
+    kfx = f"{sys.executable} -m krakenfix_cli"
+    proc = _run(textwrap.dedent(f"""
+        set -u
+        mount -t tmpfs -o size=256k tmpfs {mnt}
+        export KRAKENFIX_CONFIG_DIR={mnt}/cfg KRAKENFIX_STATE_DIR={mnt}/state NO_COLOR=1
+        {kfx} sim --port 0 --no-tls --port-file {tmp_path}/port >/dev/null 2>&1 &
+        simpid=$!
+        for _ in $(seq 200); do [ -s {tmp_path}/port ] && break; sleep 0.1; done
+        {kfx} logon --profile sim -o compact >/dev/null 2>&1 || {{ kill $simpid; exit 90; }}
         head -c 1000000 /dev/zero > {mnt}/filler 2>/dev/null
-        $kfx send --sim --state-dir $state --raw '35=D|11={clordid}{ORDER}|58={text}' -o compact
+        {kfx} send --profile sim --raw '35=D|11={clordid}{ORDER}|58={text}' -o compact
         echo "rc=$?"
+        kill $simpid; wait $simpid
     """))
+    assert "rc=" in proc.stdout, proc.stdout + proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "rc=74", proc.stdout + proc.stderr
     assert "> NewOrderSingle" not in proc.stdout and "< ExecutionReport" not in proc.stdout
     errors = [line for line in proc.stderr.splitlines() if line.startswith("krakenfix: error:")]
