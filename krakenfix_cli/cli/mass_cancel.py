@@ -27,8 +27,9 @@ from krakenfix_cli.render import Mode
 
 HELP = """Cancel many orders at once with OrderMassCancelRequest(q).
 
-Scope: --symbol SYMBOL (530=1, every open order on SYMBOL on the account), --session (530=6,
-this trading session's orders) or --all (530=7, every open order on the account). Shows
+Scope: --symbol SYMBOL (530=1) or --session (530=6) reach only the open orders created or
+replaced on the connection that sends the q (SYMBOL's, or all of them); --all (530=7) is
+the only one that reaches every open order on the account, from any session. Shows
 the scope and asks first; without a terminal it refuses unless --yes. Kraken sends no
 summary, so the cancellation ExecutionReports are counted until --quiet seconds pass with
 none, then the count and a table are printed and journalled orders still open are
@@ -38,9 +39,10 @@ reported. Exits 0 done; 1 rejected or orders survived; 2 not confirmed.
 
 def mass_cancel(
     symbol: Annotated[str | None, typer.Option("--symbol", "-s", show_default=False,
-                                               help="Cancel every open order on SYMBOL (530=1).")] = None,
-    session: Annotated[bool, typer.Option("--session", help="Cancel this session's orders (530=6).")] = False,
-    all_orders: Annotated[bool, typer.Option("--all", help="Cancel every open order on the account (530=7).")]
+                                               help="Cancel this connection's open orders on SYMBOL (530=1).")] = None,
+    session: Annotated[bool, typer.Option("--session", help="Cancel this connection's open orders (530=6).")] = False,
+    all_orders: Annotated[bool, typer.Option("--all", help="Cancel every open order on the account, from any session "
+                                                              "(530=7).")]
     = False,
     quiet: Annotated[float, typer.Option("--quiet", min=0.05, metavar="SECONDS",
                                          help="Stop counting after this long without a cancellation.")] = 1.0,

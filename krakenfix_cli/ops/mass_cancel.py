@@ -32,9 +32,9 @@ def describe_scope(kind: str, symbol: str | None) -> str:
     """The scope in words, as the confirmation prompt and the report show it."""
     code = KINDS.get(kind, kind)
     if code == "1":
-        return f"every open order on {symbol} on the account, from any session (530=1)"
+        return f"every open {symbol} order created or replaced on this connection (530=1)"
     if code == "6":
-        return "every open order placed in this trading session (530=6)"
+        return "every open order created or replaced on this connection (530=6)"
     return "EVERY open order on the account, from any session, REST or WebSocket (530=7)"
 
 

@@ -50,6 +50,10 @@ if TYPE_CHECKING:
 ROLLOVER_HINTS = ("rollover", "failover", "maintenance")
 RESET_HINTS = ("ResetSeqNumFlag", "141=Y", "reset")
 MASS_CANCEL_QUIET = 1.0
+#: What reaches an order of another connection (SPEC §6.5, §6.8): 530=1/530=6 do not.
+REPL_OTHER_CONNECTION = ("cancel it from the connection that placed it, or `mass-cancel all` (530=7, every open "
+                         "order on the account, from any session); `mass-cancel symbol`/`session` reach only "
+                         "orders created or replaced on this connection")
 "Seconds without a cancellation ExecutionReport after which a mass cancel is reported done (SPEC §10.5)."
 
 
@@ -758,8 +762,7 @@ class Repl:
         if known is not None:
             raise c.CommandError(
                 f"order {ref} was placed by {known.placed_by.describe()}, not this REPL session; Kraken's "
-                "OrderCancelRequest(F) only reaches orders of the same FIX connection, so use "
-                f"`mass-cancel symbol {known.symbol or 'SYMBOL'}`"
+                f"OrderCancelRequest(F) only reaches orders of the same FIX connection: {REPL_OTHER_CONNECTION}"
             )
         raise c.CommandError(f"no order {ref!r} in this session; `orders` lists them")
 
@@ -767,7 +770,7 @@ class Repl:
         if row.connection and row.connection != self.state.connection:
             raise c.CommandError(
                 f"order #{row.index} was placed on an earlier connection ({row.connection}); after a reconnect "
-                f"Kraken's F/G no longer reach it (SPEC §6.5): use `mass-cancel symbol {row.symbol}`"
+                f"Kraken's F/G no longer reach it: {REPL_OTHER_CONNECTION}"
             )
 
     def _cancel(self, ref: str) -> None:
@@ -831,8 +834,9 @@ class Repl:
 
         client = self._live()
         kind = {"symbol": "1", "session": "6", "all": "7"}[cmd.scope]
-        scope = {"symbol": f"every order on {cmd.symbol} (530=1)", "session": "every order of this session (530=6)",
-                 "all": "EVERY open order on the account (530=7)"}[cmd.scope]  # fmt: skip
+        scope = {"symbol": f"every {cmd.symbol} order created or replaced on this connection (530=1)",
+                 "session": "every order created or replaced on this connection (530=6)",
+                 "all": "EVERY open order on the account, from any session (530=7)"}[cmd.scope]  # fmt: skip
         msg = builders.order_mass_cancel(self._order_id(), kind, cmd.symbol, transact_time=clock.now(),
                                          derivatives=self.spec.derivatives)
         if not cmd.yes and not await self._confirm(f"mass cancel: {scope}"):

@@ -84,7 +84,8 @@ def suggest(text_before_cursor: str, state: ReplState | None = None, dictionary:
     if vname == "mass-cancel":
         if not before:
             return _match(
-                [("symbol", "530=1 one symbol"), ("session", "530=6 this session"), ("all", "530=7 all open orders")],
+                [("symbol", "530=1 this connection's, one symbol"), ("session", "530=6 this connection's"),
+                 ("all", "530=7 every open order, any session")],
                 word,
             )
         if before == ["symbol"]:

@@ -49,19 +49,33 @@ def test_mass_cancel_prints_a_table_in_compact_mode(fresh_sim: SimProc, tmp_path
     assert "3 orders cancelled (EVERY open order on the account" in r.stdout
 
 
-def test_symbol_mass_cancel_reaches_orders_of_earlier_connections(sim_proc: SimProc, tmp_path: Path) -> None:
-    """The ops story of DESIGN.md: a strategy died; pull every ETH/USD order from a new connection."""
+def test_all_mass_cancel_reaches_orders_of_earlier_connections(sim_proc: SimProc, tmp_path: Path) -> None:
+    """The ops story of DESIGN.md: a strategy died; pull its orders from a new connection (only 530=7 can)."""
     env = sim_proc.env(tmp_path)
     sent = kfx("send", "-s", "ETH/USD", "--side", "buy", "-q", "0.01", "--price", "100.00", "-o", "json", env=env)
     assert sent.exit_status == 0, sent.output
     placed = json.loads(sent.stdout.strip().splitlines()[-1])
-    r = kfx("mass-cancel", "--symbol", "ETH/USD", "--yes", "-o", "json", "--quiet", "0.5", env=env)
+    r = kfx("mass-cancel", "--all", "--yes", "-o", "json", "--quiet", "0.5", env=env)
     assert r.exit_status == 0, r.output
     report = json.loads(r.stdout.splitlines()[-1])
     assert str(placed["clordid"]) in {o["clordid"] for o in report["orders"]}
     # Nothing left: a second pass cancels nothing and still exits 0 (zero reports is valid, SPEC §10.5).
-    r = kfx("mass-cancel", "--symbol", "ETH/USD", "--yes", "-o", "compact", "--quiet", "0.5", env=env)
+    r = kfx("mass-cancel", "--all", "--yes", "-o", "compact", "--quiet", "0.5", env=env)
     assert r.exit_status == 0, r.output
+
+
+def test_symbol_and_session_scopes_say_they_reach_only_this_connection(tmp_path: Path) -> None:
+    """530=1/530=6 reach only orders created or replaced on the sending session (SPEC §6.8)."""
+    r = kfx("mass-cancel", "--help", env=base_env(tmp_path))
+    assert r.exit_status == 0, r.output
+    assert "from any session" in " ".join(r.stdout.split())
+    assert "every open order on SYMBOL on the account" not in " ".join(r.stdout.split())
+    from krakenfix_cli.ops.mass_cancel import describe_scope
+
+    assert describe_scope("symbol", "BTC/USD") == (
+        "every open BTC/USD order created or replaced on this connection (530=1)")
+    assert "any session" not in describe_scope("session", None)
+    assert "from any session" in describe_scope("all", None)
 
 
 def test_mass_cancel_without_a_terminal_or_yes_refuses_with_exit_2(sim_proc: SimProc, tmp_path: Path) -> None:
