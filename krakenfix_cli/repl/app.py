@@ -675,6 +675,7 @@ class Repl:
         clordid = msg.get(11) or ""
         row = self.state.add_order(clordid, cmd.symbol, msg.get(54) or "", msg.get(38) or cmd.qty,
                                    msg.get(40) or "", msg.get(44))
+        row.sent = msg
         self.spawn(self._send(client, msg, f"#{row.index} {row.describe()}"))
 
     async def _send(self, client: Client, msg: Message, label: str, wait: str = "ack") -> _Pending | None:
@@ -795,10 +796,16 @@ class Repl:
         self._scope_check(row)
         if row.order_id is None:
             raise c.CommandError(f"order #{row.index} has no OrderID(37) yet; wait for its acknowledgement")
-        msg = builders.order_cancel_replace(
-            self._order_id(), row.order_id, row.latest_clordid, row.symbol, row.side, cmd.qty or row.qty,
-            row.ord_type, transact_time=clock.now(), price=cmd.price or row.price, derivatives=self.spec.derivatives,
-        )  # fmt: skip
+        base = row.sent or Message.new("D", (38, row.qty), (40, row.ord_type), (54, row.side), (55, row.symbol))
+        try:
+            msg = builders.amend_of(
+                base, self._order_id(), order_id=row.order_id, orig_clordid=row.latest_clordid,
+                transact_time=clock.now(), qty=cmd.qty or row.qty, price=cmd.price or row.price,
+                derivatives=self.spec.derivatives,
+            )  # fmt: skip
+        except builders.OrderArgumentError as exc:
+            raise c.CommandError(str(exc)) from None
+        row.sent = msg
         self.spawn(self._send(client, msg, f"amend #{row.index}"))
 
     def _status(self, ref: str) -> None:

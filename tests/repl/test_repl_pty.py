@@ -89,7 +89,8 @@ def test_cancel_by_index_a_resting_order(repl: Repl) -> None:
 def test_mass_cancel_asks_and_counts(repl: Repl) -> None:
     repl.run("buy 0.01 BTC/USD @ 1000", r"#1 .*: new")
     repl.run("buy 0.02 BTC/USD @ 1001", r"#2 .*: new")
-    repl.run("mass-cancel symbol BTC/USD", r"mass cancel: every order on BTC/USD \(530=1\)",
+    repl.run("mass-cancel symbol BTC/USD",
+             loose("mass cancel: every BTC/USD order created or replaced on this connection (530=1)"),
              loose("Type yes to go on:"))
     repl.run("yes", r"OrderMassCancelRequest", r"mass cancel done: 2 orders cancelled")
     repl.run("orders open", loose("no open orders"))
@@ -180,4 +181,14 @@ def test_good_till_date_and_pending_new_orders_from_the_short_form(repl: Repl) -
     repl.run("buy 0.01 BTC/USD @ 1000 until +1h", r"NewOrderSingle.*59=6.*126=", r"#1 .*: new")
     repl.run("buy 0.01 BTC/USD @ 1001 start +1h", r"NewOrderSingle.*168=", r"#2 .*: pending-new")
     repl.run("buy 0.01 BTC/USD @ 1002 until soon", loose("error: cannot read the time 'soon'"))
+    assert repl.quit() == 0
+
+
+def test_amend_repeats_time_in_force_expiry_and_post_only(repl: Repl) -> None:
+    """A G restates the order (SPEC §6.6): a GTD post-only order stays GTD (59=6, 126) and post-only (18=P)."""
+    repl.run("buy 0.01 BTC/USD @ 1000 post-only until +1h", r"NewOrderSingle[^\n]*18=P[^\n]*126=(\d{8}-[\d:]{8})")
+    expire = repl.child.match
+    repl.child.expect(r"#1 .*: new")
+    repl.run("amend 1 price 1001", r"OrderCancelReplaceRequest[^\n]*18=P[^\n]*44=1001[^\n]*59=6[^\n]*126="
+             + re.escape(expire.group(1)), r"amend #1" + ANSI + ": ")
     assert repl.quit() == 0
