@@ -143,30 +143,37 @@ async def _verify(
     if len(checkable) > MAX_VERIFY:
         reporter.warn(f"checking only {MAX_VERIFY} of {len(checkable)} journalled orders not reported cancelled")
         checkable = checkable[:MAX_VERIFY]
-    pending: dict[str, KnownOrder] = {}
+    pending: dict[str, tuple[Correlator, KnownOrder]] = {}
     for o in checkable:
         assert o.order_id is not None and o.symbol is not None
         rid = ledger.next_clordid(clock.now(), derivatives=False)
-        pending[rid] = o
-        await client.send(builders.order_status_request(rid, o.order_id, o.symbol, o.side))
+        req = builders.order_status_request(rid, o.order_id, o.symbol, o.side)
+        pending[rid] = (Correlator.for_request(req), o)
+        pending[rid][0].seq = await client.send(req)
     survivors: list[KnownOrder] = []
     deadline = clock.monotonic() + timeout
     while pending and (left := deadline - clock.monotonic()) > 0:
         reply = await client.next_message(left)
         if reply is None:
             break
-        key = reply.get(11) if reply.msg_type == "8" else reply.get(379) if reply.msg_type == "j" else None
-        order = pending.pop(key or "", None)
-        if order is None:
+        if reply.msg_type not in ("8", "j", "3"):
             continue
+        # By our request id (11/41) or the order's OrderID(37): an answer may carry the order's own
+        # ClOrdID instead of ours (SPEC §6.7); a reject by 379/45.
+        hit = next((k for k, (corr, _) in pending.items() if corr.concerns(reply)), None)
+        if hit is None:
+            continue
+        order = pending.pop(hit)[1]
         if reply.msg_type == "8" and reply.get(39) in OPEN_STATUSES:
             survivors.append(order)
         elif reply.msg_type == "8":
             with contextlib.suppress(Exception):
                 ledger.updated(order.clordid, clock.now(), ord_status=reply.get(39))
-        else:  # unknown to the gateway: closed and forgotten
+        elif reply.msg_type == "j":  # unknown to the gateway: closed and forgotten
             with contextlib.suppress(Exception):
                 ledger.updated(order.clordid, clock.now(), ord_status="4")
+        else:
+            reporter.warn(f"OrderStatusRequest(H) for {order.clordid} was refused: {rejection(reply)}")
     if pending:
         reporter.warn(f"{len(pending)} journalled order(s) did not answer an OrderStatusRequest(H); "
                       "check them with `krakenfix tail` or the REPL")

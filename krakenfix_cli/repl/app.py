@@ -693,7 +693,7 @@ class Repl:
         if msg.msg_type == "D" and clordid and self.conn is not None:
             # Journal first: if we crash after the send, `krakenfix cancel` still knows whose order it is.
             self.ledger.placed(clordid, self.conn, now, symbol=msg.get(55), side=msg.get(54))
-        pending = _Pending(Correlator(clordid, 0, msg.msg_type), msg.msg_type in ("F", "q"))
+        pending = _Pending(Correlator.for_request(msg), msg.msg_type in ("F", "q"))
         self._pending.append(pending)  # before the send: the answer may beat the return
         try:
             pending.corr.seq = await client.send(msg)

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "ops"))
-from cli_harness import SimProc, base_env, kfx, place_orders, resting_buy, sim_proc, start_sim_proc
+from cli_harness import SimProc, SimThread, base_env, kfx, place_orders, resting_buy, sim_proc, start_sim_proc
+
+from krakenfix_cli.fix.message import Message
 
 __all__ = ["sim_proc"]
 
@@ -102,3 +104,62 @@ def test_mass_cancel_of_an_unknown_symbol_is_rejected_exit_1(sim_proc: SimProc, 
     r = kfx("mass-cancel", "--symbol", "DOGE/XYZ", "--yes", "-o", "compact", env=sim_proc.env(tmp_path))
     assert r.exit_status == 1, r.output
     assert "mass cancel rejected: BusinessMessageReject(j)" in r.stderr
+
+
+# -- a gateway that answers OrderStatusRequest(H) with the order's own ClOrdID (FIX 4.4 allows it) -----------------
+@pytest.fixture
+def own_clordid_sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimThread]:
+    from krakenfix_cli.sim import gateway as gw
+
+    def on_status(self: gw.TradingHandler, msg: Message, now: float) -> None:
+        o = self._find(msg)
+        if o is None:
+            self._reject(msg, 101, f"Unknown order {msg.get(37)}")
+            return
+        self._send_er(gw.execution_report(self.venue, o, "I", now, clordid=o.clordid))  # not our request id
+
+    monkeypatch.setattr(gw.TradingHandler, "on_status", on_status)
+    sim = SimThread()
+    yield sim
+    sim.close()
+
+
+def _journalled_order(sim: SimThread, tmp_path: Path) -> str:
+    r = kfx("send", "-s", "BTC/USD", "--side", "buy", "-q", "0.01", "--price", "1000.0", "-o", "json",
+            env=sim.env(tmp_path))
+    assert r.exit_status == 0, r.output
+    return str(json.loads(r.stdout.strip().splitlines()[-1])["order_id"])
+
+
+def test_survivor_check_matches_a_status_answer_by_order_id(
+        own_clordid_sim: SimThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The q misses an order (as 530=1/530=6 miss another session's): H finds it open, by 37, and it is exit 1."""
+    from krakenfix_cli.sim import gateway as gw
+
+    monkeypatch.setattr(gw.TradingHandler, "on_mass_cancel", lambda self, msg, now: None)  # before the handler
+    order_id = _journalled_order(own_clordid_sim, tmp_path)
+    r = kfx("mass-cancel", "--all", "--yes", "-o", "json", "--quiet", "0.3", "--timeout", "30",
+            env=own_clordid_sim.env(tmp_path))
+    assert r.exit_status == 1, r.output
+    report = json.loads(r.stdout.strip().splitlines()[-1])
+    assert len(report["survivors"]) == 1
+    assert "did not answer" not in r.stderr
+    assert "1 order(s) in scope survived the mass cancel" in r.stderr
+    assert order_id
+
+
+def test_an_order_already_closed_ends_the_survivor_wait(own_clordid_sim: SimThread, tmp_path: Path) -> None:
+    """A journalled order closed elsewhere (cancel-on-disconnect, the UI): its 'closed' answer ends the wait."""
+    order_id = _journalled_order(own_clordid_sim, tmp_path)
+    venue = own_clordid_sim.sim.gateway.venue(False)
+
+    def close_it() -> None:
+        o = next(o for o in venue.orders.values() if o.order_id == order_id)
+        venue.books[o.symbol].cancel(o)
+
+    own_clordid_sim.run(close_it)
+    r = kfx("mass-cancel", "--all", "--yes", "-o", "json", "--quiet", "0.3", "--timeout", "30",
+            env=own_clordid_sim.env(tmp_path))
+    assert r.exit_status == 0, r.output
+    assert "did not answer" not in r.stderr  # answered "canceled" by OrderID, not waited out
+    assert json.loads(r.stdout.strip().splitlines()[-1])["survivors"] == []
