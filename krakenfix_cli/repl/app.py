@@ -812,7 +812,20 @@ class Repl:
         from krakenfix_cli.kraken import builders
 
         client = self._live()
-        row = self._row(ref)
+        row = self.state.find_order(ref)
+        if row is None:
+            # On Spot, H reaches any order of the account (SPEC §6.7), unlike F: ask about the
+            # journal's orders of other connections too.
+            known = self.ledger.find(clordid=ref) or self.ledger.find(order_id=ref)
+            if known is None:
+                raise c.CommandError(f"no order {ref!r} in this session or the order journal; `orders` lists them")
+            if not known.order_id or not known.symbol:
+                raise c.CommandError(f"the order journal has no OrderID(37) or symbol for {ref}; "
+                                     "`raw 35=H|11=...|37=...|55=...` asks anyway")
+            msg = builders.order_status_request(known.latest_clordid, known.order_id, known.symbol, known.side,
+                                                derivatives=self.spec.derivatives)
+            self.spawn(self._send(client, msg, f"status {ref}"))
+            return
         if row.order_id is None:
             raise c.CommandError(f"order #{row.index} has no OrderID(37) yet")
         msg = builders.order_status_request(row.latest_clordid, row.order_id, row.symbol, row.side,

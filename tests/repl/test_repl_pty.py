@@ -8,11 +8,13 @@ for the text it needs (pexpect's timeout only bounds a hang).
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import sys
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -192,3 +194,31 @@ def test_amend_repeats_time_in_force_expiry_and_post_only(repl: Repl) -> None:
     repl.run("amend 1 price 1001", r"OrderCancelReplaceRequest[^\n]*18=P[^\n]*44=1001[^\n]*59=6[^\n]*126="
              + re.escape(expire.group(1)), r"amend #1" + ANSI + ": ")
     assert repl.quit() == 0
+
+
+def test_status_asks_about_an_order_of_another_connection(tmp_path: Path) -> None:
+    """On Spot, OrderStatusRequest(H) reaches any order of the account (SPEC §6.7): no F-scope refusal."""
+    sys.path.insert(0, str(Path(__file__).parents[1] / "ops"))
+    from cli_harness import kfx, start_sim_proc
+
+    sim = start_sim_proc(tmp_path / "sim")
+    try:
+        env = sim.env(tmp_path)
+        sent = kfx("send", "-s", "BTC/USD", "--side", "buy", "-q", "0.01", "--price", "1000.0", "-o", "json", env=env)
+        assert sent.exit_status == 0, sent.output
+        clordid = str(json.loads(sent.stdout.strip().splitlines()[-1])["clordid"])
+        env.update(TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1", COLUMNS="160", LINES="40")
+        child = pexpect.spawn(sys.executable, [*_argv(), "--output", "compact"], env=env, dimensions=(40, 160),
+                              encoding="utf-8", timeout=20)
+        try:
+            child.expect(loose("logged on:"))
+            child.expect(r"fix>")
+            child.sendline(f"status {clordid}")
+            child.expect(r"OrderStatusRequest")
+            child.expect(r"status " + re.escape(clordid) + ANSI + r": new")
+            child.sendline("quit")
+            child.expect(pexpect.EOF)
+        finally:
+            child.terminate(force=True)
+    finally:
+        sim.stop()
