@@ -31,9 +31,10 @@ Scope: --symbol SYMBOL (530=1) or --session (530=6) reach only the open orders c
 replaced on the connection that sends the q (SYMBOL's, or all of them); --all (530=7) is
 the only one that reaches every open order on the account, from any session. Shows
 the scope and asks first; without a terminal it refuses unless --yes. Kraken sends no
-summary, so the cancellation ExecutionReports are counted until --quiet seconds pass with
-none, then the count and a table are printed and journalled orders still open are
-reported. Exits 0 done; 1 rejected or orders survived; 2 not confirmed.
+summary, so each ExecutionReport is shown as it arrives and the cancellations are counted
+until --quiet seconds pass with none (any other report, a fill, is called out); then the
+count and a table are printed and journalled orders still open are reported. Exits 0
+done; 1 rejected or orders survived; 2 not confirmed.
 """
 
 
@@ -96,18 +97,11 @@ def mass_cancel(
 
     async def go() -> MassCancelResult:
         from krakenfix_cli.ops.mass_cancel import mass_cancel as do_mass_cancel
-        from krakenfix_cli.ops.session import Show, open_session
+        from krakenfix_cli.ops.session import open_session, show_all_but_heartbeats
 
-        def show(m: object, direction: str) -> bool:
-            from krakenfix_cli.fix.message import Message
-
-            assert isinstance(m, Message)
-            # Thousands of cancellation reports go into the table, not one panel each.
-            return m.msg_type not in ("0", "1", "8")
-
-        shown: Show = show
+        # Every ExecutionReport is shown as it arrives, in the chosen mode, then counted in the table.
         async with open_session(target.spec, reporter, timeout=timeout, embedded_sim=target.embedded_sim,
-                                show=shown) as live:
+                                show=show_all_but_heartbeats) as live:
             return await do_mass_cancel(live.client, live.conn, msg, reporter, ledger, quiet=quiet,
                                         timeout=timeout, derivatives=target.spec.derivatives)
 

@@ -93,7 +93,11 @@ async def mass_cancel(
                 reporter.message(reply, "in", None)
                 return result
             continue
-        if reply.msg_type != "8" or reply.get(150) not in ("4", "6"):
+        if reply.msg_type != "8":
+            continue
+        if reply.get(150) not in ("4", "6"):
+            # Not a cancellation, but it matters: a fill while orders are being pulled.
+            reporter.warn(f"during the mass cancel: {describe_other_report(reply)}")
             continue
         order_id = reply.get(37) or ""
         if order_id in seen:
@@ -118,6 +122,22 @@ async def mass_cancel(
         result.outcome = Outcome.REJECTED
         result.reason = f"{len(result.survivors)} order(s) in scope are still open"
     return result
+
+
+#: ExecType(150) values other than a cancellation that may arrive during a mass cancel.
+EXEC_TYPES = {"0": "New", "5": "Replaced", "A": "Pending New", "C": "Expired", "E": "Pending Replace",
+              "F": "Trade (fill)", "I": "Order Status", "8": "Rejected"}
+
+
+def describe_other_report(er: Message) -> str:
+    """One line for a non-cancel ExecutionReport seen while counting cancellations."""
+    et = er.get(150) or "?"
+    what = f"ExecutionReport {EXEC_TYPES.get(et, 'ExecType(150)=' + et)} for {er.get(41) or er.get(11) or '?'}"
+    parts = [f"OrderID {er.get(37)}" if er.get(37) else "", er.get(55) or ""]
+    if et == "F":
+        parts.append(f"{_side(er.get(54))} {er.get(32) or '?'} @ {er.get(31) or '?'}")
+    parts.append(f"OrdStatus(39)={er.get(39) or '?'}, LeavesQty(151)={er.get(151) or '?'}")
+    return what + " (" + ", ".join(p for p in parts if p) + "); it is not counted as cancelled"
 
 
 def _side(code: str | None) -> str:

@@ -163,3 +163,29 @@ def test_an_order_already_closed_ends_the_survivor_wait(own_clordid_sim: SimThre
     assert r.exit_status == 0, r.output
     assert "did not answer" not in r.stderr  # answered "canceled" by OrderID, not waited out
     assert json.loads(r.stdout.strip().splitlines()[-1])["survivors"] == []
+
+
+def test_mass_cancel_shows_each_report_and_calls_out_a_fill(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each ExecutionReport is printed as it arrives; one that is not a cancellation (a fill) is named."""
+    from krakenfix_cli.sim import gateway as gw
+
+    original = gw.TradingHandler.on_mass_cancel
+
+    def fill_then_cancel(self: gw.TradingHandler, msg: Message, now: float) -> None:
+        o = next(o for o in self.venue.orders.values() if o.is_open and o.account == self.comp.account)
+        self._send_er(gw.execution_report(self.venue, o, "F", now, status="1"))  # a fill racing the q
+        original(self, msg, now)
+
+    monkeypatch.setattr(gw.TradingHandler, "on_mass_cancel", fill_then_cancel)
+    sim = SimThread()
+    try:
+        place_orders(sim.port, sim.sim.credentials.api_key, sim.sim.credentials.api_secret.reveal(),
+                     [resting_buy(), resting_buy(price="1001.0")])
+        r = kfx("mass-cancel", "--all", "--yes", "-o", "compact", "--quiet", "0.5", env=sim.env(tmp_path))
+    finally:
+        sim.close()
+    assert r.exit_status == 0, r.output
+    cancels = [line for line in r.stdout.splitlines() if "< ExecutionReport" in line and "Canceled" in line]
+    assert len(cancels) == 2
+    assert "during the mass cancel: ExecutionReport Trade (fill) for" in r.stderr
+    assert "2 orders cancelled" in r.stdout
