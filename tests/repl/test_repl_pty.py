@@ -121,6 +121,10 @@ def test_tab_completes_a_tag_name_and_an_enum_value(repl: Repl) -> None:
     child.expect(r"1 \(Buy\)")
     child.expect(r"2 \(Sell\)")
     child.send("\x03")
+    child.expect(r"fix>")
+    menu = str(child.before)
+    for fix_only in ("Cross", "Lend", "Borrow", "Buy minus"):
+        assert fix_only not in menu  # Kraken takes 1 and 2 only
     assert repl.quit() == 0
 
 
