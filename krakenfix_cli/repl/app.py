@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import os
 import sys
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
@@ -118,6 +119,7 @@ class Repl:
         self.out: TextIO = options.env.stdout
         self._writer: MessageWriter | None = None
         self._writer_mode = ""
+        self._writer_width: int | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._watcher: asyncio.Task[None] | None = None
         self._reconnecting: asyncio.Task[None] | None = None
@@ -143,11 +145,20 @@ class Repl:
 
     def writer(self) -> MessageWriter:
         """The message writer for the current output mode (rebuilt when it changes)."""
-        if self._writer is None or self._writer_mode != self.state.output:
-            env = dataclasses.replace(self.env, stdout=self.out)
+        env = self._render_env()
+        if self._writer is None or self._writer_mode != self.state.output or self._writer_width != env.width:
             self._writer = MessageWriter(env, Mode(self.state.output))
             self._writer_mode = self.state.output
+            self._writer_width = env.width
         return self._writer
+
+    def _render_env(self) -> Env:
+        """``env`` at the terminal's width now: a resize must reach the next panel (COLUMNS is the start's)."""
+        width = self.env.width
+        if self.env.stdout_isatty and sys.__stdout__ is not None:
+            with contextlib.suppress(OSError, ValueError):
+                width = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        return dataclasses.replace(self.env, stdout=self.out, width=width)
 
     # Reporter protocol (ops call these) -----------------------------------------------------------
     def message(self, msg: Message, direction: str | None = None, when: float | None = None) -> None:
@@ -186,7 +197,7 @@ class Repl:
         for r in rows:
             style = state_style.get(r[6], "") if len(r) > 6 else ""
             t.add_row(*r, style=style or None)
-        make_console(dataclasses.replace(self.env, stdout=self.out)).print(t)
+        make_console(self._render_env()).print(t)
 
     def _show(self, msg: Message, direction: str) -> bool:
         """The wire tap shows what we send and the session's admin traffic as it happens.
