@@ -30,8 +30,11 @@ HELP = """Cancel one order with OrderCancelRequest(F), by --clordid or --order-i
 Kraken only cancels an order this way on the FIX connection that placed it, and refuses
 any other with a BusinessMessageReject(j). The order journal under --state-dir records
 which connection placed each order, so a cancel that Kraken would refuse is stopped
-before sending, with what to do instead (a mass cancel, or the REPL); --force sends it
-anyway. Exits 0 cancelled; 1 rejected (or stopped by the journal check); 4 no answer.
+before sending, with what to do instead (that connection, or mass-cancel --all: 530=7 is
+the only mass cancel that reaches another session's orders); --force sends it anyway.
+An order the journal records as filled, cancelled or expired is not sent for either.
+Exits 0 cancelled, or already cancelled/expired per the journal; 1 rejected, stopped by
+the journal check, or already filled/rejected per the journal; 4 no answer.
 """
 
 
@@ -46,7 +49,7 @@ def cancel(
     side: Annotated[str | None, typer.Option("--side", show_default=False,
                                              help="Side(54); taken from the journal when it knows the order.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Send even when the journal says another connection "
-                                                        "placed the order.")] = False,
+                                                        "placed the order, or that it is closed.")] = False,
     profile: Profile = None,
     host: Host = None,
     port: Port = None,
@@ -67,7 +70,7 @@ def cancel(
     from krakenfix_cli.cli.errors import CliError
     from krakenfix_cli.cli.exit import ExitStatus
     from krakenfix_cli.cli.options import get_env
-    from krakenfix_cli.ops.cancel import CancelArgumentError, build_cancel, lookup, scope_problem
+    from krakenfix_cli.ops.cancel import CancelArgumentError, already_closed, build_cancel, lookup, scope_problem
     from krakenfix_cli.ops.outcomes import CancelResult, Outcome
     from krakenfix_cli.render.console import write_error
 
@@ -80,6 +83,21 @@ def cancel(
         target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir), sim=sim, need_credentials=not dry_run)
     ledger = common.ledger_for(target)
     known = lookup(ledger, clordid=clordid, order_id=order_id)
+    closed = already_closed(known) if known is not None and not force else None
+    if known is not None and closed is not None:
+        # Not a gateway rejection: nothing was sent. Gone without trading is what a cancel wants (0);
+        # a fill (or a reject) is not, and a script must notice it (1).
+        done = known.state in ("canceled", "expired", "done-for-day")
+        if mode is Mode.JSON:
+            common.emit_json(env, {"result": "already-" + known.state, "clordid": known.clordid,
+                                   "order_id": known.order_id, "state": known.state, "reason": closed})
+        if done:
+            from krakenfix_cli.render.console import write_note
+
+            write_note(env, f"{closed}; nothing to cancel, nothing was sent")
+            raise typer.Exit(ExitStatus.OK)
+        write_error(env, f"{closed}; nothing to cancel, nothing was sent (--force sends the F anyway)")
+        raise typer.Exit(ExitStatus.REJECTED)
     if known is not None and not target.embedded_sim:
         problem = scope_problem(known, None)
         if problem is not None:

@@ -251,6 +251,7 @@ def _known(rec: Any) -> KnownOrder:
         symbol=rec.symbol,
         side=rec.side,
         order_id=rec.order_id,
+        updated=rec.updated,
     )
 
 

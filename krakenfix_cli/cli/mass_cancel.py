@@ -27,20 +27,23 @@ from krakenfix_cli.render import Mode
 
 HELP = """Cancel many orders at once with OrderMassCancelRequest(q).
 
-Scope: --symbol SYMBOL (530=1, every open order on SYMBOL on the account), --session (530=6,
-this trading session's orders) or --all (530=7, every open order on the account). Shows
+Scope: --symbol SYMBOL (530=1) or --session (530=6) reach only the open orders created or
+replaced on the connection that sends the q (SYMBOL's, or all of them); --all (530=7) is
+the only one that reaches every open order on the account, from any session. Shows
 the scope and asks first; without a terminal it refuses unless --yes. Kraken sends no
-summary, so the cancellation ExecutionReports are counted until --quiet seconds pass with
-none, then the count and a table are printed and journalled orders still open are
-reported. Exits 0 done; 1 rejected or orders survived; 2 not confirmed.
+summary, so each ExecutionReport is shown as it arrives and the cancellations are counted
+until --quiet seconds pass with none (any other report, a fill, is called out); then the
+count and a table are printed and journalled orders still open are reported. Exits 0
+done; 1 rejected or orders survived; 2 not confirmed.
 """
 
 
 def mass_cancel(
     symbol: Annotated[str | None, typer.Option("--symbol", "-s", show_default=False,
-                                               help="Cancel every open order on SYMBOL (530=1).")] = None,
-    session: Annotated[bool, typer.Option("--session", help="Cancel this session's orders (530=6).")] = False,
-    all_orders: Annotated[bool, typer.Option("--all", help="Cancel every open order on the account (530=7).")]
+                                               help="Cancel this connection's open orders on SYMBOL (530=1).")] = None,
+    session: Annotated[bool, typer.Option("--session", help="Cancel this connection's open orders (530=6).")] = False,
+    all_orders: Annotated[bool, typer.Option("--all", help="Cancel every open order on the account, from any session "
+                                                              "(530=7).")]
     = False,
     quiet: Annotated[float, typer.Option("--quiet", min=0.05, metavar="SECONDS",
                                          help="Stop counting after this long without a cancellation.")] = 1.0,
@@ -94,18 +97,11 @@ def mass_cancel(
 
     async def go() -> MassCancelResult:
         from krakenfix_cli.ops.mass_cancel import mass_cancel as do_mass_cancel
-        from krakenfix_cli.ops.session import Show, open_session
+        from krakenfix_cli.ops.session import open_session, show_all_but_heartbeats
 
-        def show(m: object, direction: str) -> bool:
-            from krakenfix_cli.fix.message import Message
-
-            assert isinstance(m, Message)
-            # Thousands of cancellation reports go into the table, not one panel each.
-            return m.msg_type not in ("0", "1", "8")
-
-        shown: Show = show
+        # Every ExecutionReport is shown as it arrives, in the chosen mode, then counted in the table.
         async with open_session(target.spec, reporter, timeout=timeout, embedded_sim=target.embedded_sim,
-                                show=shown) as live:
+                                show=show_all_but_heartbeats) as live:
             return await do_mass_cancel(live.client, live.conn, msg, reporter, ledger, quiet=quiet,
                                         timeout=timeout, derivatives=target.spec.derivatives)
 

@@ -452,9 +452,15 @@ def order_cancel_replace(
     post_only: bool = False,
     display_qty: Decimal | int | str | None = None,
     valid_until: float | None = None,
+    expire_time: str | None = None,
     derivatives: bool = False,
 ) -> Message:
-    """OrderCancelReplaceRequest(G), an amend of price/qty/trigger/display qty (Spot, SPEC §6.6)."""
+    """OrderCancelReplaceRequest(G), an amend of price/qty/trigger/display qty (Spot, SPEC §6.6).
+
+    A G restates the order: whatever it leaves out (TimeInForce, ExpireTime, post-only) is not
+    kept by the gateway, so a caller amending an existing order wants ``amend_of``.
+    ``expire_time`` is the ExpireTime(126) text as the order carried it.
+    """
     _spot_only(derivatives, "amending an order (OrderCancelReplaceRequest(G))")
     _check_clordid(clordid, False)
     type_v = OrdType.parse(ord_type)
@@ -473,6 +479,9 @@ def order_cancel_replace(
     disp_d = _dec("display quantity", display_qty) if display_qty is not None else None
     if disp_d is not None and (disp_d * 15 < qty_d or disp_d > qty_d):
         raise OrderArgumentError("the display quantity must be between 1/15 of the quantity and the quantity")
+    tif_v = TimeInForce.parse(tif)
+    if tif_v is TimeInForce.GTD and not expire_time:
+        raise OrderArgumentError("a good-till-date order needs its expiry time (ExpireTime(126)) on the amend")
     fields: list[tuple[int, object]] = [(11, clordid)]
     if post_only:
         fields.append((18, "P"))
@@ -487,16 +496,50 @@ def order_cancel_replace(
     fields += [
         (54, Side.parse(side).value),
         (55, _text("symbol", symbol)),
-        (59, TimeInForce.parse(tif).value),
+        (59, tif_v.value),
         (60, _ts(transact_time)),
     ]
     if valid_until is not None:
         fields.append((62, _ts(valid_until)))
     if stop_d is not None:
         fields.append((99, format_decimal(stop_d)))
+    if expire_time and tif_v is TimeInForce.GTD:
+        fields.append((126, _text("expire time", expire_time)))
     if disp_d is not None:
         fields.append((1138, format_decimal(disp_d)))
     return Message.new("G", *fields)
+
+
+def amend_of(
+    order: Message,
+    clordid: str,
+    *,
+    order_id: str,
+    orig_clordid: str,
+    transact_time: float,
+    qty: Decimal | int | str | None = None,
+    price: Decimal | int | str | None = None,
+    stop_px: Decimal | int | str | None = None,
+    display_qty: Decimal | int | str | None = None,
+    derivatives: bool = False,
+) -> Message:
+    """A G amending ``order`` (its D or last G): new values where given, the rest repeated from it.
+
+    Kraken takes a G as the whole new order (SPEC §6.6): 59 is required and a GTD needs its 126,
+    a post-only order its ``18=P``, a stop its 99, an iceberg its 1138. Left out, a GTD would
+    become GTC and a post-only order could take liquidity. ValidUntilTime(62) is not repeated:
+    it is relative to the request it rode on.
+    """
+    exec_inst = (order.get(18) or "").split()
+    return order_cancel_replace(
+        clordid, order_id, orig_clordid, order.get(55) or "", order.get(54) or "",
+        qty if qty is not None else order.get(38) or "", order.get(40) or "", transact_time=transact_time,
+        price=price if price is not None else order.get(44),
+        stop_px=stop_px if stop_px is not None else order.get(99),
+        tif=order.get(59) or TimeInForce.GTC, post_only="P" in exec_inst,
+        display_qty=display_qty if display_qty is not None else order.get(1138),
+        expire_time=order.get(126), derivatives=derivatives,
+    )  # fmt: skip
 
 
 def order_status_request(

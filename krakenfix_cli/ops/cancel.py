@@ -3,8 +3,10 @@
 Kraken's F only reaches orders placed on the same FIX connection; any other order is
 refused with a BusinessMessageReject(j), never an OrderCancelReject(9) (kraken-fix/SPEC.md
 §6.5, §10.4). The order journal records which connection placed each ClOrdID, so we can
-say so before sending, and say what works instead: a mass cancel (35=q), or placing and
-cancelling within one REPL session.
+say so before sending, and say what works instead: the connection that placed it, or a
+mass cancel with 530=7, the only type that reaches another session's orders (530=1 and
+530=6 reach only orders created or replaced on the sending session, §6.8). The journal
+also knows orders that are already filled or cancelled: those are not worth a logon.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 
 from krakenfix_cli.client import Client
 from krakenfix_cli.fix.message import Message
+from krakenfix_cli.fix.values import format_utc_timestamp
 from krakenfix_cli.kraken import builders
 from krakenfix_cli.kraken.rejects import advice_for
 from krakenfix_cli.ops.outcomes import CancelResult, ConnRef, KnownOrder, Ledger, Outcome
@@ -41,15 +44,28 @@ def scope_problem(known: KnownOrder, current: ConnRef | None) -> ScopeProblem | 
     """
     if current is not None and known.placed_by == current:
         return None
-    symbol = known.symbol or "<symbol>"
     return ScopeProblem(
         what=(f"order {known.clordid} was placed by another connection ({known.placed_by.describe()}); "
               "Kraken's OrderCancelRequest(F) only cancels orders of the connection that placed them and "
               "would refuse it with a BusinessMessageReject(j)"),
-        todo=(f"use `krakenfix mass-cancel --symbol {symbol}` (530=1, every open {symbol} order on the account) "
-              "or `krakenfix mass-cancel --all` (530=7, every open order on the account), or "
-              "place and cancel within one `krakenfix repl` session; --force sends the F anyway"),
+        todo=OTHER_CONNECTION_TODO + "; --force sends the F anyway",
     )
+
+
+#: What reaches another connection's order (SPEC §6.5, §6.8): the one home of this advice.
+OTHER_CONNECTION_TODO = (
+    "cancel it from the connection that placed it, or use `krakenfix mass-cancel --all` (530=7, every "
+    "open order on the account, from any session); --symbol (530=1) and --session (530=6) reach only "
+    "orders created or replaced on the connection that sends them"
+)
+
+
+def already_closed(known: KnownOrder) -> str | None:
+    """Why there is nothing to cancel, when the journal records the order as finished; else None."""
+    if known.is_open:
+        return None
+    when = f" at {format_utc_timestamp(known.updated)} UTC" if known.updated is not None else ""
+    return f"order {known.clordid} is already {known.state} (the order journal recorded it{when})"
 
 
 def lookup(ledger: Ledger, *, clordid: str | None, order_id: str | None) -> KnownOrder | None:
@@ -113,7 +129,7 @@ async def cancel_order(
         text = sent.reason
         if "380)=101" in text or "Unknown order" in text:
             result.advice = ("the order is unknown to this connection: it was placed on another connection, "
-                             "or it is no longer open; use `krakenfix mass-cancel --all` (530=7) if it must go")
+                             "or it is no longer open; " + OTHER_CONNECTION_TODO)
         else:
             result.advice = advice_for(text) or ""
     return result

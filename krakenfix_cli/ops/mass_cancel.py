@@ -32,9 +32,9 @@ def describe_scope(kind: str, symbol: str | None) -> str:
     """The scope in words, as the confirmation prompt and the report show it."""
     code = KINDS.get(kind, kind)
     if code == "1":
-        return f"every open order on {symbol} on the account, from any session (530=1)"
+        return f"every open {symbol} order created or replaced on this connection (530=1)"
     if code == "6":
-        return "every open order placed in this trading session (530=6)"
+        return "every open order created or replaced on this connection (530=6)"
     return "EVERY open order on the account, from any session, REST or WebSocket (530=7)"
 
 
@@ -93,7 +93,11 @@ async def mass_cancel(
                 reporter.message(reply, "in", None)
                 return result
             continue
-        if reply.msg_type != "8" or reply.get(150) not in ("4", "6"):
+        if reply.msg_type != "8":
+            continue
+        if reply.get(150) not in ("4", "6"):
+            # Not a cancellation, but it matters: a fill while orders are being pulled.
+            reporter.warn(f"during the mass cancel: {describe_other_report(reply)}")
             continue
         order_id = reply.get(37) or ""
         if order_id in seen:
@@ -120,6 +124,22 @@ async def mass_cancel(
     return result
 
 
+#: ExecType(150) values other than a cancellation that may arrive during a mass cancel.
+EXEC_TYPES = {"0": "New", "5": "Replaced", "A": "Pending New", "C": "Expired", "E": "Pending Replace",
+              "F": "Trade (fill)", "I": "Order Status", "8": "Rejected"}
+
+
+def describe_other_report(er: Message) -> str:
+    """One line for a non-cancel ExecutionReport seen while counting cancellations."""
+    et = er.get(150) or "?"
+    what = f"ExecutionReport {EXEC_TYPES.get(et, 'ExecType(150)=' + et)} for {er.get(41) or er.get(11) or '?'}"
+    parts = [f"OrderID {er.get(37)}" if er.get(37) else "", er.get(55) or ""]
+    if et == "F":
+        parts.append(f"{_side(er.get(54))} {er.get(32) or '?'} @ {er.get(31) or '?'}")
+    parts.append(f"OrdStatus(39)={er.get(39) or '?'}, LeavesQty(151)={er.get(151) or '?'}")
+    return what + " (" + ", ".join(p for p in parts if p) + "); it is not counted as cancelled"
+
+
 def _side(code: str | None) -> str:
     return {"1": "buy", "2": "sell"}.get(code or "", code or "")
 
@@ -143,30 +163,37 @@ async def _verify(
     if len(checkable) > MAX_VERIFY:
         reporter.warn(f"checking only {MAX_VERIFY} of {len(checkable)} journalled orders not reported cancelled")
         checkable = checkable[:MAX_VERIFY]
-    pending: dict[str, KnownOrder] = {}
+    pending: dict[str, tuple[Correlator, KnownOrder]] = {}
     for o in checkable:
         assert o.order_id is not None and o.symbol is not None
         rid = ledger.next_clordid(clock.now(), derivatives=False)
-        pending[rid] = o
-        await client.send(builders.order_status_request(rid, o.order_id, o.symbol, o.side))
+        req = builders.order_status_request(rid, o.order_id, o.symbol, o.side)
+        pending[rid] = (Correlator.for_request(req), o)
+        pending[rid][0].seq = await client.send(req)
     survivors: list[KnownOrder] = []
     deadline = clock.monotonic() + timeout
     while pending and (left := deadline - clock.monotonic()) > 0:
         reply = await client.next_message(left)
         if reply is None:
             break
-        key = reply.get(11) if reply.msg_type == "8" else reply.get(379) if reply.msg_type == "j" else None
-        order = pending.pop(key or "", None)
-        if order is None:
+        if reply.msg_type not in ("8", "j", "3"):
             continue
+        # By our request id (11/41) or the order's OrderID(37): an answer may carry the order's own
+        # ClOrdID instead of ours (SPEC §6.7); a reject by 379/45.
+        hit = next((k for k, (corr, _) in pending.items() if corr.concerns(reply)), None)
+        if hit is None:
+            continue
+        order = pending.pop(hit)[1]
         if reply.msg_type == "8" and reply.get(39) in OPEN_STATUSES:
             survivors.append(order)
         elif reply.msg_type == "8":
             with contextlib.suppress(Exception):
                 ledger.updated(order.clordid, clock.now(), ord_status=reply.get(39))
-        else:  # unknown to the gateway: closed and forgotten
+        elif reply.msg_type == "j":  # unknown to the gateway: closed and forgotten
             with contextlib.suppress(Exception):
                 ledger.updated(order.clordid, clock.now(), ord_status="4")
+        else:
+            reporter.warn(f"OrderStatusRequest(H) for {order.clordid} was refused: {rejection(reply)}")
     if pending:
         reporter.warn(f"{len(pending)} journalled order(s) did not answer an OrderStatusRequest(H); "
                       "check them with `krakenfix tail` or the REPL")

@@ -53,6 +53,8 @@ class KnownOrder:
     symbol: str | None = None
     side: str | None = None
     order_id: str | None = None
+    updated: float | None = None
+    "When the journal last learnt something about the order (epoch seconds)."
 
     @property
     def is_open(self) -> bool:

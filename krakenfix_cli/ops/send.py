@@ -138,11 +138,22 @@ def fill_transact_time(msg: Message, now: float) -> Message:
 
 @dataclass
 class Correlator:
-    """Which inbound messages answer what we sent: by ClOrdID, RefSeqNum or RefID."""
+    """Which inbound messages answer what we sent: by ClOrdID, OrderID, RefSeqNum or RefID.
+
+    An answer to F/G/H may carry the order's own ClOrdID rather than our request id (FIX 4.4
+    allows it, SPEC §6.7), so for those the order's OrderID(37) matches too.
+    """
 
     clordid: str | None
     seq: int
     msg_type: str
+    order_id: str | None = None
+
+    @classmethod
+    def for_request(cls, msg: Message, seq: int = 0) -> Correlator:
+        """The correlator for ``msg`` as sent with MsgSeqNum ``seq``."""
+        oid = msg.get(37) if msg.msg_type in ("F", "G", "H") else None
+        return cls(msg.get(11), seq, msg.msg_type, oid or None)
 
     def concerns(self, msg: Message) -> bool:
         mt = msg.msg_type
@@ -154,6 +165,8 @@ class Correlator:
                 return ref == self.clordid
             return msg.get(45) == str(self.seq) or (msg.get(372) == self.msg_type and ref is None)
         if self.clordid is None:
+            return True
+        if self.order_id is not None and msg.get(37) == self.order_id:
             return True
         return self.clordid in (msg.get(11), msg.get(41))
 
@@ -206,7 +219,7 @@ async def send_message(
     if wait == "none":
         reporter.note(f"sent {msg.msg_type} as MsgSeqNum(34) {seq}; not waiting for an answer (--wait none)")
         return result
-    corr = Correlator(clordid, seq, msg.msg_type)
+    corr = Correlator.for_request(msg, seq)
     loop_deadline = clock.monotonic() + timeout
     acked_at: float | None = None
     cancel_expected = msg.msg_type in ("F", "q")

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import os
 import sys
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
@@ -50,6 +51,10 @@ if TYPE_CHECKING:
 ROLLOVER_HINTS = ("rollover", "failover", "maintenance")
 RESET_HINTS = ("ResetSeqNumFlag", "141=Y", "reset")
 MASS_CANCEL_QUIET = 1.0
+#: What reaches an order of another connection (SPEC §6.5, §6.8): 530=1/530=6 do not.
+REPL_OTHER_CONNECTION = ("cancel it from the connection that placed it, or `mass-cancel all` (530=7, every open "
+                         "order on the account, from any session); `mass-cancel symbol`/`session` reach only "
+                         "orders created or replaced on this connection")
 "Seconds without a cancellation ExecutionReport after which a mass cancel is reported done (SPEC §10.5)."
 
 
@@ -114,6 +119,7 @@ class Repl:
         self.out: TextIO = options.env.stdout
         self._writer: MessageWriter | None = None
         self._writer_mode = ""
+        self._writer_width: int | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._watcher: asyncio.Task[None] | None = None
         self._reconnecting: asyncio.Task[None] | None = None
@@ -139,11 +145,20 @@ class Repl:
 
     def writer(self) -> MessageWriter:
         """The message writer for the current output mode (rebuilt when it changes)."""
-        if self._writer is None or self._writer_mode != self.state.output:
-            env = dataclasses.replace(self.env, stdout=self.out)
+        env = self._render_env()
+        if self._writer is None or self._writer_mode != self.state.output or self._writer_width != env.width:
             self._writer = MessageWriter(env, Mode(self.state.output))
             self._writer_mode = self.state.output
+            self._writer_width = env.width
         return self._writer
+
+    def _render_env(self) -> Env:
+        """``env`` at the terminal's width now: a resize must reach the next panel (COLUMNS is the start's)."""
+        width = self.env.width
+        if self.env.stdout_isatty and sys.__stdout__ is not None:
+            with contextlib.suppress(OSError, ValueError):
+                width = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        return dataclasses.replace(self.env, stdout=self.out, width=width)
 
     # Reporter protocol (ops call these) -----------------------------------------------------------
     def message(self, msg: Message, direction: str | None = None, when: float | None = None) -> None:
@@ -182,7 +197,7 @@ class Repl:
         for r in rows:
             style = state_style.get(r[6], "") if len(r) > 6 else ""
             t.add_row(*r, style=style or None)
-        make_console(dataclasses.replace(self.env, stdout=self.out)).print(t)
+        make_console(self._render_env()).print(t)
 
     def _show(self, msg: Message, direction: str) -> bool:
         """The wire tap shows what we send and the session's admin traffic as it happens.
@@ -671,6 +686,7 @@ class Repl:
         clordid = msg.get(11) or ""
         row = self.state.add_order(clordid, cmd.symbol, msg.get(54) or "", msg.get(38) or cmd.qty,
                                    msg.get(40) or "", msg.get(44))
+        row.sent = msg
         self.spawn(self._send(client, msg, f"#{row.index} {row.describe()}"))
 
     async def _send(self, client: Client, msg: Message, label: str, wait: str = "ack") -> _Pending | None:
@@ -688,7 +704,7 @@ class Repl:
         if msg.msg_type == "D" and clordid and self.conn is not None:
             # Journal first: if we crash after the send, `krakenfix cancel` still knows whose order it is.
             self.ledger.placed(clordid, self.conn, now, symbol=msg.get(55), side=msg.get(54))
-        pending = _Pending(Correlator(clordid, 0, msg.msg_type), msg.msg_type in ("F", "q"))
+        pending = _Pending(Correlator.for_request(msg), msg.msg_type in ("F", "q"))
         self._pending.append(pending)  # before the send: the answer may beat the return
         try:
             pending.corr.seq = await client.send(msg)
@@ -758,8 +774,7 @@ class Repl:
         if known is not None:
             raise c.CommandError(
                 f"order {ref} was placed by {known.placed_by.describe()}, not this REPL session; Kraken's "
-                "OrderCancelRequest(F) only reaches orders of the same FIX connection, so use "
-                f"`mass-cancel symbol {known.symbol or 'SYMBOL'}`"
+                f"OrderCancelRequest(F) only reaches orders of the same FIX connection: {REPL_OTHER_CONNECTION}"
             )
         raise c.CommandError(f"no order {ref!r} in this session; `orders` lists them")
 
@@ -767,7 +782,7 @@ class Repl:
         if row.connection and row.connection != self.state.connection:
             raise c.CommandError(
                 f"order #{row.index} was placed on an earlier connection ({row.connection}); after a reconnect "
-                f"Kraken's F/G no longer reach it (SPEC §6.5): use `mass-cancel symbol {row.symbol}`"
+                f"Kraken's F/G no longer reach it: {REPL_OTHER_CONNECTION}"
             )
 
     def _cancel(self, ref: str) -> None:
@@ -792,17 +807,36 @@ class Repl:
         self._scope_check(row)
         if row.order_id is None:
             raise c.CommandError(f"order #{row.index} has no OrderID(37) yet; wait for its acknowledgement")
-        msg = builders.order_cancel_replace(
-            self._order_id(), row.order_id, row.latest_clordid, row.symbol, row.side, cmd.qty or row.qty,
-            row.ord_type, transact_time=clock.now(), price=cmd.price or row.price, derivatives=self.spec.derivatives,
-        )  # fmt: skip
+        base = row.sent or Message.new("D", (38, row.qty), (40, row.ord_type), (54, row.side), (55, row.symbol))
+        try:
+            msg = builders.amend_of(
+                base, self._order_id(), order_id=row.order_id, orig_clordid=row.latest_clordid,
+                transact_time=clock.now(), qty=cmd.qty or row.qty, price=cmd.price or row.price,
+                derivatives=self.spec.derivatives,
+            )  # fmt: skip
+        except builders.OrderArgumentError as exc:
+            raise c.CommandError(str(exc)) from None
+        row.sent = msg
         self.spawn(self._send(client, msg, f"amend #{row.index}"))
 
     def _status(self, ref: str) -> None:
         from krakenfix_cli.kraken import builders
 
         client = self._live()
-        row = self._row(ref)
+        row = self.state.find_order(ref)
+        if row is None:
+            # On Spot, H reaches any order of the account (SPEC §6.7), unlike F: ask about the
+            # journal's orders of other connections too.
+            known = self.ledger.find(clordid=ref) or self.ledger.find(order_id=ref)
+            if known is None:
+                raise c.CommandError(f"no order {ref!r} in this session or the order journal; `orders` lists them")
+            if not known.order_id or not known.symbol:
+                raise c.CommandError(f"the order journal has no OrderID(37) or symbol for {ref}; "
+                                     "`raw 35=H|11=...|37=...|55=...` asks anyway")
+            msg = builders.order_status_request(known.latest_clordid, known.order_id, known.symbol, known.side,
+                                                derivatives=self.spec.derivatives)
+            self.spawn(self._send(client, msg, f"status {ref}"))
+            return
         if row.order_id is None:
             raise c.CommandError(f"order #{row.index} has no OrderID(37) yet")
         msg = builders.order_status_request(row.latest_clordid, row.order_id, row.symbol, row.side,
@@ -831,8 +865,9 @@ class Repl:
 
         client = self._live()
         kind = {"symbol": "1", "session": "6", "all": "7"}[cmd.scope]
-        scope = {"symbol": f"every order on {cmd.symbol} (530=1)", "session": "every order of this session (530=6)",
-                 "all": "EVERY open order on the account (530=7)"}[cmd.scope]  # fmt: skip
+        scope = {"symbol": f"every {cmd.symbol} order created or replaced on this connection (530=1)",
+                 "session": "every order created or replaced on this connection (530=6)",
+                 "all": "EVERY open order on the account, from any session (530=7)"}[cmd.scope]  # fmt: skip
         msg = builders.order_mass_cancel(self._order_id(), kind, cmd.symbol, transact_time=clock.now(),
                                          derivatives=self.spec.derivatives)
         if not cmd.yes and not await self._confirm(f"mass cancel: {scope}"):

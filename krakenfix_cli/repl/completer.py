@@ -84,7 +84,8 @@ def suggest(text_before_cursor: str, state: ReplState | None = None, dictionary:
     if vname == "mass-cancel":
         if not before:
             return _match(
-                [("symbol", "530=1 one symbol"), ("session", "530=6 this session"), ("all", "530=7 all open orders")],
+                [("symbol", "530=1 this connection's, one symbol"), ("session", "530=6 this connection's"),
+                 ("all", "530=7 every open order, any session")],
                 word,
             )
         if before == ["symbol"]:
@@ -200,11 +201,25 @@ def _raw(rest: str, state: ReplState, d: Any) -> list[Suggestion]:
             for r in state.open_orders()
             if r.latest_clordid.startswith(value)
         ]
+    takes = kraken_values(tag)
     return [
         Suggestion(v, len(value), f"{v} ({meaning})", d.field_name(tag))
         for v, meaning in d.enum_values(tag)
-        if v.lower().startswith(value.lower())
+        if v.lower().startswith(value.lower()) and (takes is None or v in takes)
     ]
+
+
+def kraken_values(tag: int) -> frozenset[str] | None:
+    """The values Kraken takes for ``tag`` (the builders' choices), or None: offer the FIX 4.4 list.
+
+    FIX 4.4 lists Side(54) Cross, Lend, Borrow… that Kraken refuses; offering them invites a reject.
+    """
+    from krakenfix_cli.kraken import builders
+
+    choices = {54: builders.Side, 40: builders.OrdType, 59: builders.TimeInForce, 530: builders.MassCancelType,
+               7928: builders.SelfTradePrevention}
+    kind = choices.get(tag)
+    return frozenset(m.value for m in kind) if kind is not None else None
 
 
 def _tags(word: str, d: Any) -> list[Suggestion]:

@@ -52,6 +52,8 @@ class OrderRow:
     "Text(58) of the last report or reject."
     connection: str = ""
     "The connection that placed it (Kraken's cancel scope, SPEC §6.5)."
+    sent: Message | None = None
+    "The D (or last G) as sent: what an amend must repeat (TimeInForce, ExpireTime, ExecInst)."
 
     def __post_init__(self) -> None:
         if not self.latest_clordid:

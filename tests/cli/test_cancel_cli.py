@@ -29,8 +29,37 @@ def test_cancel_of_an_order_from_another_connection_is_stopped_before_sending(
     assert r.stdout == ""  # nothing was sent: no Logon, no F
     line = r.stderr.strip()
     assert line.startswith(f"krakenfix: error: order {placed['clordid']} was placed by another connection")
-    assert "krakenfix mass-cancel --symbol BTC/USD" in line
-    assert "krakenfix repl" in line
+    # Only 530=7 reaches another session's orders (SPEC §6.8): never recommend --symbol for it.
+    assert "`krakenfix mass-cancel --all` (530=7" in line
+    assert "mass-cancel --symbol" not in line
+    assert "reach only orders created or replaced on the connection that sends them" in line
+
+
+def test_cancel_of_a_journalled_filled_order_says_so_and_sends_nothing(sim_proc: SimProc, tmp_path: Path) -> None:
+    env = sim_proc.env(tmp_path)
+    r = kfx("send", "-s", "BTC/USD", "--side", "buy", "-q", "0.01", "--type", "market", "--wait", "fill",
+            "-o", "json", env=env)
+    assert r.exit_status == 0, r.output
+    clordid = str(json.loads(r.stdout.strip().splitlines()[-1])["clordid"])
+    r = kfx("cancel", "--clordid", clordid, "-o", "compact", env=env)
+    assert r.exit_status == 1, r.output  # a fill is not what a cancel wanted: a script must see it
+    assert r.stdout == ""  # no logon, no F
+    line = r.stderr.strip()
+    assert line.startswith(f"krakenfix: error: order {clordid} is already filled (the order journal recorded it at ")
+    assert "another connection" not in line and "mass-cancel" not in line
+
+
+def test_cancel_of_a_journalled_cancelled_order_exits_0_without_sending(sim_proc: SimProc, tmp_path: Path) -> None:
+    env = sim_proc.env(tmp_path)
+    placed = _place(sim_proc, tmp_path)
+    first = kfx("cancel", "--clordid", str(placed["clordid"]), "--force", "-o", "compact", env=env)
+    assert first.exit_status == 1, first.output  # another connection's order: 35=j
+    gone = kfx("mass-cancel", "--all", "--yes", "-o", "compact", "--quiet", "0.5", env=env)
+    assert gone.exit_status == 0, gone.output
+    r = kfx("cancel", "--clordid", str(placed["clordid"]), "-o", "json", env=env)
+    assert r.exit_status == 0, r.output
+    assert json.loads(r.stdout)["result"] == "already-canceled"
+    assert f"order {placed['clordid']} is already canceled" in r.stderr
 
 
 def test_cancel_by_order_id_finds_the_journalled_order_too(sim_proc: SimProc, tmp_path: Path) -> None:

@@ -179,6 +179,20 @@ def test_amend_carries_order_and_new_values() -> None:
         )
 
 
+def test_amend_of_an_order_repeats_tif_expiry_post_only_stop_and_display_qty() -> None:
+    from krakenfix_cli.fix.message import Message
+    from krakenfix_cli.kraken.builders import amend_of
+
+    order = Message.new("D", (11, "1719305784"), (18, "P"), (38, "0.3"), (40, "2"), (44, "70000"), (54, "2"),
+                        (55, "BTC/USD"), (59, "6"), (126, "20261201-10:00:00"), (1138, "0.1"))
+    msg = amend_of(order, CID, order_id="OTHB2F-BNGUH-2CMLPT", orig_clordid="1719305784", transact_time=T,
+                   price="71000")
+    assert (msg.get(18), msg.get(59), msg.get(126), msg.get(1138)) == ("P", "6", "20261201-10:00:00", "0.1")
+    assert (msg.get(38), msg.get(44), msg.get(54), msg.get(41)) == ("0.3", "71000", "2", "1719305784")
+    with pytest.raises(OrderArgumentError, match="ExpireTime"):
+        order_cancel_replace(CID, "X", "1", "BTC/USD", "buy", "1", "limit", price="1", tif="gtd", transact_time=T)
+
+
 def test_status_request_is_spot_only() -> None:
     msg = order_status_request(CID, "OKWUQF-YPJM2-DTAJHH", "BTC/USD", side="buy")
     assert msg.to_text() == f"35=H|11={CID}|37=OKWUQF-YPJM2-DTAJHH|54=1|55=BTC/USD|"

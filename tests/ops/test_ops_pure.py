@@ -75,7 +75,8 @@ def test_journalled_order_of_another_connection_has_a_scope_problem() -> None:
     order = KnownOrder("1", "1", mine, "new", symbol="BTC/USD", side="1")
     assert scope_problem(order, mine) is None
     problem = scope_problem(order, None)
-    assert problem is not None and "mass-cancel --symbol BTC/USD" in problem.todo
+    assert problem is not None and "mass-cancel --all` (530=7" in problem.todo
+    assert "mass-cancel --symbol" not in problem.todo  # 530=1 reaches only the sending session (SPEC §6.8)
 
 
 def test_mass_cancel_scope_follows_530() -> None:
@@ -108,3 +109,16 @@ def test_unreadable_times_say_what_to_type(text: str) -> None:
 
     with pytest.raises(ValueError, match=r"give \+30s"):
         parse_when(text, 1_700_000_000.0)
+
+
+def test_a_status_or_cancel_answer_is_matched_by_order_id_too() -> None:
+    """FIX 4.4 lets an answer to F/G/H carry the order's own ClOrdID instead of our request id (SPEC §6.7)."""
+    from krakenfix_cli.fix.message import Message
+    from krakenfix_cli.kraken.builders import order_status_request
+    from krakenfix_cli.ops.send import Correlator
+
+    corr = Correlator.for_request(order_status_request("1796000000000002", "OB5CB7-EFFE4-FAAB20", "BTC/USD"), 7)
+    answer = Message.new("8", (11, "1796000000000001"), (37, "OB5CB7-EFFE4-FAAB20"), (39, "0"), (150, "I"))
+    assert corr.concerns(answer)
+    other = Message.new("8", (11, "1796000000000009"), (37, "OTHER-ORDER"), (39, "0"), (150, "I"))
+    assert not corr.concerns(other)

@@ -8,11 +8,13 @@ for the text it needs (pexpect's timeout only bounds a hang).
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import sys
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -89,7 +91,8 @@ def test_cancel_by_index_a_resting_order(repl: Repl) -> None:
 def test_mass_cancel_asks_and_counts(repl: Repl) -> None:
     repl.run("buy 0.01 BTC/USD @ 1000", r"#1 .*: new")
     repl.run("buy 0.02 BTC/USD @ 1001", r"#2 .*: new")
-    repl.run("mass-cancel symbol BTC/USD", r"mass cancel: every order on BTC/USD \(530=1\)",
+    repl.run("mass-cancel symbol BTC/USD",
+             loose("mass cancel: every BTC/USD order created or replaced on this connection (530=1)"),
              loose("Type yes to go on:"))
     repl.run("yes", r"OrderMassCancelRequest", r"mass cancel done: 2 orders cancelled")
     repl.run("orders open", loose("no open orders"))
@@ -181,3 +184,62 @@ def test_good_till_date_and_pending_new_orders_from_the_short_form(repl: Repl) -
     repl.run("buy 0.01 BTC/USD @ 1001 start +1h", r"NewOrderSingle.*168=", r"#2 .*: pending-new")
     repl.run("buy 0.01 BTC/USD @ 1002 until soon", loose("error: cannot read the time 'soon'"))
     assert repl.quit() == 0
+
+
+def test_amend_repeats_time_in_force_expiry_and_post_only(repl: Repl) -> None:
+    """A G restates the order (SPEC §6.6): a GTD post-only order stays GTD (59=6, 126) and post-only (18=P)."""
+    repl.run("buy 0.01 BTC/USD @ 1000 post-only until +1h", r"NewOrderSingle[^\n]*18=P[^\n]*126=(\d{8}-[\d:]{8})")
+    expire = repl.child.match
+    repl.child.expect(r"#1 .*: new")
+    repl.run("amend 1 price 1001", r"OrderCancelReplaceRequest[^\n]*18=P[^\n]*44=1001[^\n]*59=6[^\n]*126="
+             + re.escape(expire.group(1)), r"amend #1" + ANSI + ": ")
+    assert repl.quit() == 0
+
+
+def test_status_asks_about_an_order_of_another_connection(tmp_path: Path) -> None:
+    """On Spot, OrderStatusRequest(H) reaches any order of the account (SPEC §6.7): no F-scope refusal."""
+    sys.path.insert(0, str(Path(__file__).parents[1] / "ops"))
+    from cli_harness import kfx, start_sim_proc
+
+    sim = start_sim_proc(tmp_path / "sim")
+    try:
+        env = sim.env(tmp_path)
+        sent = kfx("send", "-s", "BTC/USD", "--side", "buy", "-q", "0.01", "--price", "1000.0", "-o", "json", env=env)
+        assert sent.exit_status == 0, sent.output
+        clordid = str(json.loads(sent.stdout.strip().splitlines()[-1])["clordid"])
+        env.update(TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1", COLUMNS="160", LINES="40")
+        child = pexpect.spawn(sys.executable, [*_argv(), "--output", "compact"], env=env, dimensions=(40, 160),
+                              encoding="utf-8", timeout=20)
+        try:
+            child.expect(loose("logged on:"))
+            child.expect(r"fix>")
+            child.sendline(f"status {clordid}")
+            child.expect(r"OrderStatusRequest")
+            child.expect(r"status " + re.escape(clordid) + ANSI + r": new")
+            child.sendline("quit")
+            child.expect(pexpect.EOF)
+        finally:
+            child.terminate(force=True)
+    finally:
+        sim.stop()
+
+
+def test_pretty_panels_follow_a_terminal_resize() -> None:
+    """A panel is drawn at the terminal's width now, not the width the REPL started with."""
+    repl = Repl("--output", "pretty")
+    child = repl.child
+    try:
+        repl.run("buy 0.01 BTC/USD @ 1000", r"#1 .*: new")
+        repl.prompt()
+        child.setwinsize(40, 48)  # narrower than a panel of this order (about 58 columns)
+        child.sendline("buy 0.01 BTC/USD @ 1001")
+        child.expect(r"NewOrderSingle")
+        child.expect(r"#2 .*: new")
+        borders = [len(re.sub(ANSI, "", line).rstrip()) for line in str(child.before).splitlines()
+                   if re.sub(ANSI, "", line).lstrip().startswith(("╭", "╰"))]
+        assert borders, str(child.before)
+        assert max(borders) <= 48
+        assert repl.quit() == 0
+    finally:
+        if child.isalive():
+            child.terminate(force=True)

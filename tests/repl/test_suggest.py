@@ -42,7 +42,11 @@ def test_raw_enum_values_of_the_tag_being_typed() -> None:
 
 def test_raw_enum_values_filtered_by_prefix_and_by_name() -> None:
     assert texts(suggest("raw 35=D|Side=2")) == ["2"]
-    assert texts(suggest("raw 35=D 59=")) [:3] == ["0", "1", "2"]
+    assert texts(suggest("raw 35=D 59=")) == ["1", "3", "4", "6"]  # Kraken's, not FIX 4.4's Day/OPG/…
+
+
+def test_raw_side_offers_only_what_kraken_takes() -> None:
+    assert texts(suggest("raw 35=D|54=")) == ["1", "2"]  # no Cross, Lend, Borrow (SPEC §6.4)
 
 
 def test_raw_msgtype_values_name_the_message() -> None:
