@@ -15,6 +15,7 @@ import contextlib
 from krakenfix_cli.client import Client
 from krakenfix_cli.fix.message import Message
 from krakenfix_cli.kraken import builders
+from krakenfix_cli.kraken.clordid import next_derivatives_clordid
 from krakenfix_cli.ops.outcomes import CancelledOrder, ConnRef, KnownOrder, Ledger, MassCancelResult, Outcome
 from krakenfix_cli.ops.report import Reporter
 from krakenfix_cli.ops.send import Correlator, rejection
@@ -38,10 +39,20 @@ def describe_scope(kind: str, symbol: str | None) -> str:
     return "EVERY open order on the account, from any session, REST or WebSocket (530=7)"
 
 
+def emergency_clordid(ledger: Ledger, now: float, *, derivatives: bool) -> str:
+    """The watermark's next ClOrdID, or a fresh timestamp-first UUID when the watermark cannot give
+    one (an unreadable or full state dir, an exhausted mark): a mass cancel and its status checks
+    must go whatever the state dir holds; Spot and Derivatives both take that format (SPEC §6.2)."""
+    try:
+        return ledger.next_clordid(now, derivatives=derivatives)
+    except Exception:  # whatever the watermark met, the emergency command still sends
+        return next_derivatives_clordid(now)
+
+
 def build_mass_cancel(ledger: Ledger, kind: str, symbol: str | None, *, derivatives: bool) -> Message:
     """OrderMassCancelRequest(q) with a fresh ClOrdID(11)."""
     now = clock.now()
-    return builders.order_mass_cancel(ledger.next_clordid(now, derivatives=derivatives), KINDS.get(kind, kind),
+    return builders.order_mass_cancel(emergency_clordid(ledger, now, derivatives=derivatives), KINDS.get(kind, kind),
                                       symbol, transact_time=now, derivatives=derivatives)
 
 
@@ -166,7 +177,7 @@ async def _verify(
     pending: dict[str, tuple[Correlator, KnownOrder]] = {}
     for o in checkable:
         assert o.order_id is not None and o.symbol is not None
-        rid = ledger.next_clordid(clock.now(), derivatives=False)
+        rid = emergency_clordid(ledger, clock.now(), derivatives=False)
         req = builders.order_status_request(rid, o.order_id, o.symbol, o.side)
         pending[rid] = (Correlator.for_request(req), o)
         pending[rid][0].seq = await client.send(req)

@@ -368,19 +368,6 @@ class OrderJournal:
         """Orders not known to be finished, optionally only those ``session`` placed."""
         return [rec for rec in self.orders().values() if rec.is_open and (session is None or rec.session == session)]
 
-    @staticmethod
-    def cancel_scope_problem(record: OrderRecord, current: SessionRef) -> str | None:
-        """Why OrderCancelRequest(F) from ``current`` cannot reach ``record``; None if it can."""
-        if record.session == current:
-            return None
-        symbol = record.symbol or "<symbol>"
-        return (
-            f"order {record.clordid} was placed by {record.session.describe()}, not this connection "
-            f"({current.describe()}); Kraken's OrderCancelRequest(F) only cancels orders of the same FIX "
-            f"session, so use `krakenfix mass-cancel --symbol {symbol}` (530=1, every order on that "
-            "symbol) or cancel it through REST/WebSocket"
-        )
-
     # -- ClOrdID watermark ------------------------------------------------------------------------
     @contextlib.contextmanager
     def _clordid_lock(self) -> Iterator[None]:

@@ -206,3 +206,16 @@ def test_a_stream_whose_reader_left_stops_as_if_interrupted(sim_proc: SimProc, t
             proc.kill()
             proc.wait()
     assert rc == 0, proc.stderr.read().decode() if proc.stderr else ""
+
+
+def test_a_mass_cancel_goes_whatever_the_clordid_watermark_holds(sim_proc: SimProc, tmp_path: Path) -> None:
+    """An exhausted watermark (the largest UUID) stops a generated send, never the emergency command."""
+    env = sim_proc.env(tmp_path)
+    (tmp_path / "state").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "state" / "clordid.json").write_text(json.dumps({"spot": "ffffffff-ffff-4fff-bfff-ffffffffffff"}))
+    s = kfx("send", "-s", "BTC/USD", "--side", "buy", "-q", "0.01", "--price", "1000.0", "-o", "json", env=env)
+    assert s.exit_status == 2 and "--reset-clordid" in s.stderr, s.output  # the generator is stuck: said so
+    m = kfx("mass-cancel", "--all", "--yes", "-o", "compact", "--quiet", "0.5", env=env)
+    assert m.exit_status == 0, m.output
+    assert "> OrderMassCancelRequest" in m.stdout and "530=7" in m.stdout
+    assert "Traceback" not in m.stderr

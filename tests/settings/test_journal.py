@@ -62,17 +62,6 @@ def test_open_orders_filter_by_connection(tmp_path: Path) -> None:
     assert [r.clordid for r in j.open_orders()] == ["1", "2"]
 
 
-def test_cancel_from_another_connection_explains_mass_cancel(tmp_path: Path) -> None:
-    j = OrderJournal(tmp_path)
-    j.record_placed("1", CONN1, T, symbol="BTC/USD")
-    rec = j.find(clordid="1")
-    assert rec is not None
-    assert j.cancel_scope_problem(rec, CONN1) is None
-    problem = j.cancel_scope_problem(rec, CONN2)
-    assert problem is not None
-    assert "mass-cancel --symbol BTC/USD" in problem and "20231114-22:13:20.000" in problem
-
-
 def test_torn_last_line_is_skipped_and_does_not_swallow_the_next_record(tmp_path: Path) -> None:
     j = OrderJournal(tmp_path)
     j.record_placed("1", CONN1, T)
