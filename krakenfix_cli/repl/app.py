@@ -864,18 +864,16 @@ class Repl:
         from krakenfix_cli.kraken import builders
 
         client = self._live()
-        kind = {"symbol": "1", "session": "6", "all": "7"}[cmd.scope]
-        scope = {"symbol": f"every {cmd.symbol} order created or replaced on this connection (530=1)",
-                 "session": "every order created or replaced on this connection (530=6)",
-                 "all": "EVERY open order on the account, from any session (530=7)"}[cmd.scope]  # fmt: skip
-        msg = builders.order_mass_cancel(self._order_id(), kind, cmd.symbol, transact_time=clock.now(),
+        from krakenfix_cli.ops.mass_cancel import KINDS, describe_scope
+
+        msg = builders.order_mass_cancel(self._order_id(), KINDS[cmd.scope], cmd.symbol, transact_time=clock.now(),
                                          derivatives=self.spec.derivatives)
-        if not cmd.yes and not await self._confirm(f"mass cancel: {scope}"):
+        if not cmd.yes and not await self._confirm(f"mass cancel: {describe_scope(cmd.scope, cmd.symbol)}"):
             self.note("not confirmed; nothing was sent")
             return
-        self.spawn(self._run_mass_cancel(client, msg, scope))
+        self.spawn(self._run_mass_cancel(client, msg, cmd.symbol if cmd.scope == "symbol" else None))
 
-    async def _run_mass_cancel(self, client: Client, msg: Message, scope: str) -> None:
+    async def _run_mass_cancel(self, client: Client, msg: Message, symbol: str | None) -> None:
         """Send q, then count per-order cancels until a quiet period (Kraken sends no report r)."""
         self._mass_cancel = mc = {"count": 0, "last": clock.monotonic()}
         try:
@@ -886,8 +884,9 @@ class Repl:
         finally:
             self._mass_cancel = None
         n = mc["count"]
-        survivors = [r for r in self.state.open_orders() if r.connection == self.state.connection]
-        tail = f"; {len(survivors)} of this session's orders still open" if survivors and scope != "symbol" else ""
+        survivors = [r for r in self.state.open_orders() if r.connection == self.state.connection
+                     and (symbol is None or r.symbol == symbol)]  # in scope: this connection (and the symbol)
+        tail = f"; {len(survivors)} of this session's orders in scope still open" if survivors else ""
         self.line(f"mass cancel done: {n} order{'s' if n != 1 else ''} cancelled{tail}", "warn" if tail else "ok")
 
     async def _raw(self, cmd: c.Raw) -> None:
