@@ -92,7 +92,7 @@ def test_mass_cancel_asks_and_counts(repl: Repl) -> None:
     repl.run("buy 0.01 BTC/USD @ 1000", r"#1 .*: new")
     repl.run("buy 0.02 BTC/USD @ 1001", r"#2 .*: new")
     repl.run("mass-cancel symbol BTC/USD",
-             loose("mass cancel: every BTC/USD order created or replaced on this connection (530=1)"),
+             loose("mass cancel: every open BTC/USD order created or replaced on this connection (530=1)"),
              loose("Type yes to go on:"))
     repl.run("yes", r"OrderMassCancelRequest", r"mass cancel done: 2 orders cancelled")
     repl.run("orders open", loose("no open orders"))
