@@ -1,0 +1,50 @@
+"""``log orders`` folding and ``log stats`` matching on hand-made records: what a one-shot CLI
+run against the simulator cannot produce (an amend chain on one connection, a Reject(3))."""
+
+from __future__ import annotations
+
+from krakenfix_cli.fix.message import Message
+from krakenfix_cli.ops.logq.orders import collect
+from krakenfix_cli.ops.logq.reader import Record
+from krakenfix_cli.ops.logq.stats import collect as collect_stats
+
+S = "ME→KRAKEN-TRD"
+
+
+def rec(direction: str, when: float, *fields: tuple[int, str]) -> Record:
+    return Record(Message(fields), when, direction, S, "test", 0)
+
+
+DAY = [
+    rec("out", 1.0, (35, "D"), (34, "2"), (11, "A"), (55, "BTC/USD"), (54, "1"), (38, "1"), (44, "100")),
+    rec("in", 1.5, (35, "8"), (34, "2"), (11, "A"), (37, "OID1"), (150, "0"), (39, "0"), (14, "0")),
+    rec("out", 2.0, (35, "G"), (34, "3"), (11, "B"), (41, "A"), (37, "OID1"), (38, "2"), (44, "101")),
+    rec("in", 2.25, (35, "8"), (34, "3"), (11, "B"), (41, "A"), (37, "OID1"), (150, "5"), (39, "0"),
+        (38, "2"), (44, "101"), (14, "0")),
+    rec("in", 3.0, (35, "8"), (34, "4"), (11, "B"), (37, "OID1"), (150, "F"), (39, "1"), (14, "1"),
+        (6, "101"), (31, "101"), (32, "1")),
+    # A cancel-on-disconnect report names only the OrderID.
+    rec("in", 4.0, (35, "8"), (34, "5"), (37, "OID1"), (150, "4"), (39, "4"), (14, "1"), (6, "101")),
+    rec("out", 5.0, (35, "D"), (34, "4"), (11, "C"), (55, "ETH/USD"), (54, "2"), (38, "1")),
+    rec("in", 5.5, (35, "3"), (34, "6"), (45, "4"), (58, "Required tag missing")),
+]
+
+
+def test_an_amend_chain_and_a_cancel_on_disconnect_fold_into_one_order() -> None:
+    book = collect(DAY)
+    first = book.orders[0]
+    assert len(book.orders) == 2
+    assert first.clordids == ["A", "B"] and first.order_id == "OID1"
+    assert (first.state, str(first.filled), first.avg_px, first.qty, first.price) == (
+        "canceled", "1", "101", "2", "101")
+    assert [e.what for e in first.events] == ["sent", "new", "amend sent (qty 2, price 101)", "replaced",
+                                              "trade 1 @ 101", "canceled"]
+    assert book.find("B") == [first] and book.find("OID1") == [first] and book.find("C") == [book.orders[1]]
+
+
+def test_latency_matches_by_clordid_and_a_reject_by_its_refseqnum() -> None:
+    stats = collect_stats(DAY)
+    assert stats.latency["D"].count == 2 and stats.latency["G"].count == 1
+    assert stats.latency["G"].max == 0.25
+    assert stats.latency["D"].max == 0.5  # both D answered after 0.5 s: the ack, and the Reject(3)
+    assert stats.rejects == {"Required tag missing": 1}
