@@ -140,7 +140,7 @@ def test_bad_frames_are_counted_never_fatal(day: Day, tmp_path: Path) -> None:
     data = day.log.read_bytes().splitlines(keepends=True)
     broken = tmp_path / "broken.log"
     torn = data[3][: len(data[3]) // 2] + b"\n"
-    broken.write_bytes(b"".join(data[:3] + [torn] + data[4:]) + b"garbage line\n")
+    broken.write_bytes(b"".join([*data[:3], torn, *data[4:]]) + b"garbage line\n")
     status, out, err = log(day, "grep", "34 exists", str(broken), "-o", "raw")
     assert status == 0
     assert len(out.splitlines()) >= len(data) - 2
@@ -173,6 +173,7 @@ def test_stats_finds_a_gap_where_a_message_is_missing(day: Day, tmp_path: Path) 
     cut = tmp_path / "gap.log"
     cut.write_bytes(b"".join(lines[:drop] + lines[drop + 1 :]))
     status, out, _ = log(day, "stats", str(cut), "--json")
+    assert status == 0
     gaps = [e for e in json.loads(out)["sequence"] if e["kind"] == "gap"]
     assert len(gaps) == 1 and gaps[0]["direction"] == "in"
     assert gaps[0]["text"] == f"expected MsgSeqNum {seq}, got {seq + 1} (1 missing)"
