@@ -270,7 +270,7 @@ def orders(
     bad = BadFrames()
     with ExitStack() as stack:
         book = collect(_records(stack, env, files, bad, since, until), default_dictionary())
-    rows = [_order_row(o) for o in book.orders]
+    rows = map(_order_row, book.orders)  # one row's dict at a time: json and csv stream
     if output == "json":
         import json
 

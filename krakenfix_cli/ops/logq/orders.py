@@ -12,6 +12,7 @@ Memory: one :class:`Order` per order (what the table is made of), with at most
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -24,7 +25,7 @@ _MSG = {"D": "NewOrderSingle", "F": "OrderCancelRequest", "G": "OrderCancelRepla
         "8": "ExecutionReport", "9": "OrderCancelReject", "j": "BusinessMessageReject", "3": "Reject"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Event:
     """One step of an order's timeline."""
 
@@ -37,7 +38,7 @@ class Event:
     text: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Order:
     """One order's row: identity, where it was placed, its state, fills."""
 
@@ -50,7 +51,7 @@ class Order:
     order_id: str = ""
     placed: float | None = None
     state: str = "sent"
-    filled: Decimal = Decimal(0)
+    filled: str = "0"  # CumQty(14) as the gateway wrote it
     avg_px: str = ""
     clordids: list[str] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
@@ -101,8 +102,8 @@ class OrderBook:
 
     def _new(self, rec: Record, clordid: str) -> Order:
         msg = rec.msg
-        order = Order(clordid, rec.session, msg.get(55) or "", _side(msg.get(54)), msg.get(38) or "",
-                      msg.get(44) or "", placed=rec.when)
+        order = Order(clordid, rec.session, sys.intern(msg.get(55) or ""), _side(msg.get(54)),
+                      sys.intern(msg.get(38) or ""), sys.intern(msg.get(44) or ""), placed=rec.when)
         order.clordids.append(clordid)
         self.orders.append(order)
         self._link(rec.session, clordid, order)
@@ -150,7 +151,9 @@ class OrderBook:
             if not (clordid or order_id):
                 return
             order = self._new(rec, clordid or order_id)
-        if clordid and clordid not in order.clordids:
+        if clordid in order.clordids:
+            clordid = order.clordids[order.clordids.index(clordid)]  # one string per ClOrdID
+        elif clordid:
             order.clordids.append(clordid)
             self._link(s, clordid, order)
         if order_id and order_id != "NONE":
@@ -162,7 +165,7 @@ class OrderBook:
             order.state = state
         cum = _dec(msg.get(14))
         if cum is not None:
-            order.filled = cum
+            order.filled = msg.get(14) or "0"
         if msg.get(6) and cum:
             order.avg_px = msg.get(6) or ""
         if msg.get(150) == "5" and msg.get(38):
@@ -175,7 +178,7 @@ class OrderBook:
 
     def _word(self, tag: int, code: str) -> str:
         """``"partially filled"`` for (39, ``"1"``): the dictionary's enum name, lower case."""
-        return str(self._d.enum_meaning(tag, code) or code).lower()
+        return sys.intern(str(self._d.enum_meaning(tag, code) or code).lower())
 
     def find(self, ident: str) -> list[Order]:
         """Orders one of whose ClOrdIDs or whose OrderID is ``ident``."""

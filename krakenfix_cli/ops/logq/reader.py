@@ -94,6 +94,7 @@ def read_source(src: LogSource, bad: BadFrames) -> Iterator[Record]:
     """Every message of one source, in file order."""
     me = own_side(src.name)
     index = 0
+    names: dict[tuple[str, str], str] = {}  # one string per session, not one per record
     for stamp, item in read_log(open_maybe_gzip(src.stream)):
         if isinstance(item, FramingError):
             bad.add(src.name, str(item))
@@ -109,10 +110,10 @@ def read_source(src: LogSource, bad: BadFrames) -> Iterator[Record]:
             me = sender
         if me is None:
             direction, session = None, "?"
-        elif sender == me:
-            direction, session = "out", f"{sender}→{target}"
         else:
-            direction, session = "in", f"{target}→{sender}"
+            direction = "out" if sender == me else "in"
+            ours = (sender, target) if direction == "out" else (target, sender)
+            session = names.get(ours) or names.setdefault(ours, "→".join(ours))
         yield Record(msg, _when(stamp, msg), direction, session, src.name, index)
 
 
