@@ -337,6 +337,70 @@ def order(
             env.stdout.write(f"  ... {o.events_dropped} more steps not kept\n")
 
 
+# -- diff ---------------------------------------------------------------------------------------
+def _one_message(stack: ExitStack, arg: str, which: str) -> Any:
+    """``FILE:N`` (the file's message N, from 1), or a message as `|` or SOH text."""
+    import os
+    import re
+
+    from krakenfix_cli.cli.errors import CliError
+    from krakenfix_cli.fix.errors import MessageError
+    from krakenfix_cli.fix.message import Message, parse_fields
+    from krakenfix_cli.ops.logq.reader import BadFrames, LogSource, read_source, redacted
+
+    m = re.fullmatch(r"(.+):(\d+)", arg)
+    if m is not None and os.path.isfile(m.group(1)):
+        path, n = m.group(1), int(m.group(2))
+        src = LogSource(path, stack.enter_context(open(path, "rb")))  # noqa: SIM115
+        for rec in read_source(src, BadFrames()):
+            if rec.index == n:
+                return rec.msg
+        raise CliError(f"{which}: {path} has fewer than {n} messages", "count them with `krakenfix log stats`")
+    if "=" not in arg:
+        raise CliError(f"{which}: {arg!r} is neither FILE:N nor a message", "give LOG:3 or '35=D|11=...'")
+    raw = arg.strip() if "\x01" in arg else arg.strip().replace("|", "\x01")
+    try:
+        return redacted(Message(parse_fields(raw if raw.endswith("\x01") else raw + "\x01")))
+    except MessageError as exc:
+        raise CliError(f"{which}: cannot split fields: {exc}", "check the separators (`|` or SOH)") from None
+
+
+@app.command("diff")
+def diff(
+    a: Annotated[str, typer.Argument(metavar="A", help="FILE:N (message N of FILE, from 1) or a message.")],
+    b: Annotated[str, typer.Argument(metavar="B", help="The same forms as A.")],
+    changed: Annotated[bool, typer.Option("--changed", help="Show only the fields that differ.")] = False,
+) -> None:
+    """Two messages side by side, field by field, names and enums shown; exit 1 when they differ.
+
+    Marks: `=` same, `~` different, `<` only in A, `>` only in B. A repeated tag (a group)
+    is paired by occurrence.
+    """
+    from contextlib import ExitStack
+
+    from krakenfix_cli.cli.exit import ExitStatus
+    from krakenfix_cli.cli.options import get_env
+    from krakenfix_cli.ops.logq.diff import diff_messages
+    from krakenfix_cli.render import default_dictionary
+
+    env = get_env()
+    d = default_dictionary()
+    with ExitStack() as stack:
+        rows = diff_messages(_one_message(stack, a, "A"), _one_message(stack, b, "B"))
+
+    def shown(tag: int, value: str | None) -> str:
+        if value is None:
+            return ""
+        meaning = d.msg_name(value) if tag == 35 else d.enum_meaning(tag, value)
+        return f"{value} ({meaning})" if meaning and meaning != value else value
+
+    table = [["=" if r.same else "<" if r.b is None else ">" if r.a is None else "~",
+              f"{d.field_name(r.tag)}({r.tag})", shown(r.tag, r.a), shown(r.tag, r.b)]
+             for r in rows if not (changed and r.same)]
+    _table(env, [" ", "FIELD", "A", "B"], table)
+    raise typer.Exit(ExitStatus.OK if all(r.same for r in rows) else ExitStatus.REJECTED)
+
+
 def register(main: typer.Typer) -> None:
     """Add the ``log`` group to ``main``."""
     main.add_typer(app, name="log", help=HELP)

@@ -222,3 +222,39 @@ def test_order_timeline_by_the_cancel_clordid(day: Day) -> None:
 def test_order_not_in_the_log_exits_1(day: Day) -> None:
     status, out, err = log(day, "order", "NOPE", str(day.log))
     assert status == 1 and out == "" and "no order with ClOrdID or OrderID NOPE" in err
+
+
+# -- diff ---------------------------------------------------------------------------------------
+def test_diff_two_messages_of_the_log_names_fields_and_enums(day: Day) -> None:
+    lines = day.log.read_bytes().splitlines()
+    orders = [i + 1 for i, line in enumerate(lines) if b"\x0135=D\x01" in line]
+    status, out, err = log(day, "diff", f"{day.log}:{orders[0]}", f"{day.log}:{orders[-1]}", "--changed")
+    assert status == 1, err
+    rows = {line.split()[1]: line for line in out.splitlines()[1:]}
+    assert rows["Side(54)"].split()[0] == "~" and "1 (Buy)" in rows["Side(54)"] and "2 (Sell)" in rows["Side(54)"]
+    assert rows["ClOrdID(11)"].split()[2:] == [day.filled, day.rejected]
+    assert "MsgType(35)" not in rows  # both are NewOrderSingle: --changed leaves it out
+    status, _, _ = log(day, "diff", f"{day.log}:{orders[0]}", f"{day.log}:{orders[0]}")
+    assert status == 0
+
+
+def test_diff_of_a_message_past_the_end_is_a_usage_error(day: Day) -> None:
+    status, out, err = log(day, "diff", f"{day.log}:100000", "35=0")
+    assert status == 2 and out == "" and "fewer than 100000 messages" in err
+
+
+# -- secrets ------------------------------------------------------------------------------------
+def test_a_password_in_someone_elses_log_never_reaches_the_output(day: Day, tmp_path: Path) -> None:
+    from krakenfix_cli.fix.encode import encode_fields
+
+    logon = encode_fields([(35, "A"), (34, "1"), (49, "THEM"), (52, "20261202-10:00:00.000"), (56, "KRAKEN"),
+                           (98, "0"), (108, "30"), (554, "hunter2"), (96, "rawsecret")])
+    quickfix = tmp_path / "FIX.4.4-THEM-KRAKEN.messages.current.log"
+    quickfix.write_bytes(b"20261202-10:00:00.000 : " + logon + b"\n")
+    for args in (["grep", "35=A", "-o", "raw"], ["grep", "35=A", "-o", "json"], ["grep", "35=A", "-o", "pretty"],
+                 ["stats"], ["diff", f"{quickfix}:1"]):
+        target = [str(quickfix)] if args[0] != "diff" else [f"{quickfix}:1"]
+        status, out, err = log(day, *args, *target)
+        assert status in (0, 1), err
+        assert "hunter2" not in out + err and "rawsecret" not in out + err, args
+        assert args[0] == "stats" or "***" in out

@@ -48,3 +48,13 @@ def test_latency_matches_by_clordid_and_a_reject_by_its_refseqnum() -> None:
     assert stats.latency["G"].max == 0.25
     assert stats.latency["D"].max == 0.5  # both D answered after 0.5 s: the ack, and the Reject(3)
     assert stats.rejects == {"Required tag missing": 1}
+
+
+def test_diff_pairs_fields_by_tag_and_occurrence() -> None:
+    from krakenfix_cli.ops.logq.diff import diff_messages
+
+    a = Message([(35, "W"), (55, "BTC/USD"), (269, "0"), (270, "1"), (269, "1"), (270, "2")])
+    b = Message([(35, "W"), (269, "0"), (270, "1.5"), (55, "BTC/USD"), (58, "new")])
+    rows = [(r.tag, r.a, r.b) for r in diff_messages(a, b)]
+    assert rows == [(35, "W", "W"), (55, "BTC/USD", "BTC/USD"), (269, "0", "0"), (270, "1", "1.5"),
+                    (269, "1", None), (270, "2", None), (58, None, "new")]

@@ -25,6 +25,7 @@ from typing import BinaryIO
 from krakenfix_cli.fix.errors import FixError, FramingError, MessageError
 from krakenfix_cli.fix.logfile import read_log
 from krakenfix_cli.fix.message import Message, decode
+from krakenfix_cli.fix.redact import SECRET_TAGS, redact_fields, redact_text
 from krakenfix_cli.fix.values import parse_utc_timestamp
 
 _FILE_SESSION = re.compile(r"FIX[T]?\.\d\.\d-([^-/\\]+)-([^/\\]+?)(?:-[^/\\.]+)?\.messages")
@@ -54,7 +55,7 @@ class BadFrames:
     def add(self, source: str, reason: str) -> None:
         self.count += 1
         if len(self.reasons) < MAX_REASONS:
-            self.reasons.append(f"{source}: {reason}")
+            self.reasons.append(redact_text(f"{source}: {reason}"))  # a reason may quote the bytes
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,14 @@ def _when(stamp: str | None, msg: Message) -> float | None:
     return None
 
 
+def redacted(msg: Message) -> Message:
+    """``msg`` with Password(554), RawData(96) and NewPassword(925) masked: someone else's log
+    may hold them in clear, and nothing read here reaches any output unmasked."""
+    if any(tag in msg for tag in SECRET_TAGS):
+        return Message(redact_fields(msg))
+    return msg
+
+
 def own_side(name: str) -> str | None:
     """Our SenderCompID from a QuickFIX log file name, if it has that shape."""
     m = _FILE_SESSION.search(name)
@@ -100,7 +109,7 @@ def read_source(src: LogSource, bad: BadFrames) -> Iterator[Record]:
             bad.add(src.name, str(item))
             continue
         try:
-            msg = decode(item)
+            msg = redacted(decode(item))
         except MessageError as exc:
             bad.add(src.name, f"cannot split fields: {exc}")
             continue
