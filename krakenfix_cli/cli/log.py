@@ -44,12 +44,12 @@ def _group(ctx: typer.Context) -> None:
 
 
 def _records(stack: ExitStack, env: Env, files: list[Path] | None, bad: BadFrames,
-             since: str | None = None, until: str | None = None) -> Iterator[Record]:
+             since: str | None = None, until: str | None = None, follow: bool = False) -> Iterator[Record]:
     """Open ``files`` (or stdin) and read them, in time order, within --since/--until."""
     import sys
 
     from krakenfix_cli.cli.errors import CliError
-    from krakenfix_cli.ops.logq.reader import LogSource, read_sources
+    from krakenfix_cli.ops.logq.reader import LogSource, follow_source, read_sources
     from krakenfix_cli.ops.logq.timerange import TimeError, TimeRange, parse_bound
 
     try:
@@ -69,7 +69,18 @@ def _records(stack: ExitStack, env: Env, files: list[Path] | None, bad: BadFrame
             sources.append(LogSource("<stdin>", getattr(env.stdin, "buffer", sys.stdin.buffer)))
         else:
             sources.append(LogSource(name, stack.enter_context(open(name, "rb"))))  # noqa: SIM115
-    records = read_sources(sources, bad)
+    if follow:
+        if len(sources) != 1 or names[0] == "-":
+            raise CliError("--follow reads one file", "give exactly one FILE (not stdin) with --follow")
+        import time
+
+        def wait() -> None:
+            env.stdout.flush()  # what matched so far is on screen before the wait
+            time.sleep(0.2)
+
+        records = follow_source(sources[0], bad, wait)
+    else:
+        records = read_sources(sources, bad)
     if window.since is None and window.until is None:
         return records
     return (r for r in records if r.when in window)
@@ -116,6 +127,8 @@ def grep(
     since: Since = None,
     until: Until = None,
     output: Output = Mode.COMPACT,
+    follow: Annotated[bool, typer.Option(
+        "--follow", "-F", help="Then wait for new lines of FILE (one file), until Ctrl-C.")] = False,
 ) -> None:
     """Show the messages that match EXPR; exit 1 when none does.
 
@@ -143,10 +156,14 @@ def grep(
     matched = 0
     with ExitStack() as stack:
         writer = MessageWriter(env, output, dictionary)
-        for rec in _records(stack, env, files, bad, since, until):
-            if pred(rec.msg, rec.direction):
-                matched += 1
-                writer.write(rec.msg, rec.direction, rec.when)
+        try:
+            for rec in _records(stack, env, files, bad, since, until, follow):
+                if pred(rec.msg, rec.direction):
+                    matched += 1
+                    writer.write(rec.msg, rec.direction, rec.when)
+        except KeyboardInterrupt:
+            if not follow:
+                raise  # Ctrl-C is how --follow ends: exit as grep would, by what matched
         writer.flush()
     _warn_bad(env, bad)
     raise typer.Exit(ExitStatus.OK if matched else ExitStatus.REJECTED)

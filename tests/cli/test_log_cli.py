@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "ops"))
-from cli_harness import kfx, start_sim_proc
+from cli_harness import kfx, spawn, start_sim_proc
 
 from krakenfix_cli.fix.message import decode
 
@@ -258,3 +258,40 @@ def test_a_password_in_someone_elses_log_never_reaches_the_output(day: Day, tmp_
         assert status in (0, 1), err
         assert "hunter2" not in out + err and "rawsecret" not in out + err, args
         assert args[0] == "stats" or "***" in out
+
+
+def test_grep_follow_shows_a_matching_line_appended_later(day: Day, tmp_path: Path) -> None:
+    import signal
+    import threading
+
+    lines = day.log.read_bytes().splitlines(keepends=True)
+    orders = [line for line in lines if b"\x0135=D\x01" in line]
+    growing = tmp_path / day.log.name
+    growing.write_bytes(b"".join(line for line in lines if b"\x0135=D\x01" not in line))
+    proc = spawn("log", "grep", "35=D", str(growing), "--follow", "-o", "raw", env=day.env)
+    seen: list[str] = []
+    got = threading.Event()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            seen.append(raw.decode())
+            got.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        with growing.open("ab") as fh:  # nothing matched yet; then an order is appended
+            fh.write(orders[0])
+        assert got.wait(60), "no line within a minute"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
+    reader.join(10)
+    assert proc.returncode == 0
+    assert len(seen) == 1 and seen[0].startswith("8=FIX.4.4|") and f"|11={day.filled}|" in seen[0]
+
+
+def test_follow_needs_one_file(day: Day) -> None:
+    status, _, err = log(day, "grep", "35=D", "--follow", "-", input="")
+    assert status == 2 and "--follow reads one file" in err

@@ -18,12 +18,12 @@ from __future__ import annotations
 import gzip
 import heapq
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from krakenfix_cli.fix.errors import FixError, FramingError, MessageError
-from krakenfix_cli.fix.logfile import read_log
+from krakenfix_cli.fix.logfile import LogEntry, follow, read_log
 from krakenfix_cli.fix.message import Message, decode
 from krakenfix_cli.fix.redact import SECRET_TAGS, redact_fields, redact_text
 from krakenfix_cli.fix.values import parse_utc_timestamp
@@ -101,17 +101,38 @@ def own_side(name: str) -> str | None:
 
 def read_source(src: LogSource, bad: BadFrames) -> Iterator[Record]:
     """Every message of one source, in file order."""
-    me = own_side(src.name)
+    return _records(read_log(open_maybe_gzip(src.stream)), src.name, bad)
+
+
+def follow_source(src: LogSource, bad: BadFrames, wait: Callable[[], None]) -> Iterator[Record]:
+    """Every message of one file, then each one appended later (``grep --follow``), forever.
+
+    ``wait()`` is called whenever nothing new is there (the CLI sleeps in it; this module
+    reads no clock). A file truncated or rotated in place is read again from its start.
+    """
+
+    def entries() -> Iterator[LogEntry]:
+        for batch in follow(src.stream, from_start=True):
+            if batch:
+                yield from batch
+            else:
+                wait()
+
+    return _records(entries(), src.name, bad)
+
+
+def _records(entries: Iterable[LogEntry], name: str, bad: BadFrames) -> Iterator[Record]:
+    me = own_side(name)
     index = 0
     names: dict[tuple[str, str], str] = {}  # one string per session, not one per record
-    for stamp, item in read_log(open_maybe_gzip(src.stream)):
+    for stamp, item in entries:
         if isinstance(item, FramingError):
-            bad.add(src.name, str(item))
+            bad.add(name, str(item))
             continue
         try:
             msg = redacted(decode(item))
         except MessageError as exc:
-            bad.add(src.name, f"cannot split fields: {exc}")
+            bad.add(name, f"cannot split fields: {exc}")
             continue
         index += 1
         sender, target = msg.get(49) or "", msg.get(56) or ""
@@ -123,7 +144,7 @@ def read_source(src: LogSource, bad: BadFrames) -> Iterator[Record]:
             direction = "out" if sender == me else "in"
             ours = (sender, target) if direction == "out" else (target, sender)
             session = names.get(ours) or names.setdefault(ours, "→".join(ours))
-        yield Record(msg, _when(stamp, msg), direction, session, src.name, index)
+        yield Record(msg, _when(stamp, msg), direction, session, name, index)
 
 
 def read_sources(sources: Iterable[LogSource], bad: BadFrames) -> Iterator[Record]:
