@@ -210,8 +210,16 @@ def _stats_object(s: Any, bad: BadFrames) -> dict[str, Any]:
                       "kind": e.kind, "text": e.text} for e in s.events],
         "latency": {mt: {"count": h.count, "p50": h.percentile(50), "p90": h.percentile(90),
                          "p99": h.percentile(99), "max": h.max} for mt, h in sorted(s.latency.items())},
+        "latency_by_symbol": {f"{mt} {sym}": {"count": h.count, "p50": h.percentile(50), "p90": h.percentile(90),
+                                              "p99": h.percentile(99), "max": h.max}
+                              for (mt, sym), h in sorted(s.latency_by_symbol.items())},
         "rejects": dict(s.rejects.most_common()),
     }
+
+
+def _bar(n: int, top: int) -> str:
+    """A text bar up to 40 wide; any non-zero count shows at least one block."""
+    return "█" * max(1 if n else 0, round(40 * n / top))
 
 
 def _ms(seconds: float) -> str:
@@ -236,9 +244,24 @@ def _stats_text(env: Env, s: Any, bad: BadFrames, d: Any) -> None:
         out.write(f"  ... {sum(s.event_counts.values()) - len(s.events)} more\n")
     out.write("\nFirst answer latency (ms):\n")
     if s.latency:
-        _table(env, ["  REQUEST", "COUNT", "P50", "P90", "P99", "MAX"],
-               [[f"  {d.msg_name(mt)}({mt})", str(h.count), _ms(h.percentile(50)), _ms(h.percentile(90)),
-                 _ms(h.percentile(99)), _ms(h.max)] for mt, h in sorted(s.latency.items())])
+        def row(label: str, h: Any) -> list[str]:
+            return [label, str(h.count), _ms(h.percentile(50)), _ms(h.percentile(90)), _ms(h.percentile(99)),
+                    _ms(h.max)]
+
+        rows = []
+        for mt, h in sorted(s.latency.items()):
+            rows.append(row(f"  {d.msg_name(mt)}({mt})", h))
+            rows.extend(row(f"    {sym or '(no Symbol)'}", hs)
+                        for (m, sym), hs in sorted(s.latency_by_symbol.items()) if m == mt)
+        _table(env, ["  REQUEST", "COUNT", "P50", "P90", "P99", "MAX"], rows)
+        everything = None
+        for h in s.latency.values():
+            everything = h if everything is None else everything.merged(h)
+        coarse = everything.coarse() if everything is not None else []
+        top = max((n for _, n in coarse), default=0) or 1
+        out.write("  all requests:\n")
+        for upper, n in coarse:
+            out.write(f"  {'≤ ' + _ms(upper).rstrip('0').rstrip('.'):>10} ms  {_bar(n, top):<40} {n}\n")
     else:
         out.write("  (no request with an answer)\n")
     out.write("\nRejects:\n")
@@ -251,14 +274,14 @@ def _stats_text(env: Env, s: Any, bad: BadFrames, d: Any) -> None:
         out.write(f"\nMessages per {width:g} s:\n")
         top = max(n for _, n in bars) or 1
         for start, n in bars:
-            bar = "█" * max(1 if n else 0, round(40 * n / top))
-            out.write(f"  {_clock(start)[9:17]}  {bar:<40} {n}\n")
+            out.write(f"  {_clock(start)[9:17]}  {_bar(n, top):<40} {n}\n")
 
 
 # -- orders -------------------------------------------------------------------------------------
 def _order_row(o: Any) -> dict[str, Any]:
     return {"clordid": o.clordid, "clordids": list(o.clordids), "order_id": o.order_id, "session": o.session,
             "symbol": o.symbol, "side": o.side, "qty": o.qty, "price": o.price, "placed": _clock(o.placed),
+            "connection": _clock(o.connection),
             "state": o.state, "filled": str(o.filled), "avg_px": o.avg_px,
             "changes": len(o.events) + o.events_dropped}
 
@@ -297,7 +320,7 @@ def orders(
         import csv
 
         w = csv.writer(env.stdout, lineterminator="\n")
-        cols = ["clordid", "order_id", "session", "symbol", "side", "qty", "price", "placed", "state",
+        cols = ["clordid", "order_id", "session", "connection", "symbol", "side", "qty", "price", "placed", "state",
                 "filled", "avg_px", "changes", "clordids"]
         w.writerow(cols)
         for r in rows:

@@ -158,6 +158,7 @@ def test_stats_counts_latency_rejects_and_resets_match_the_day(day: Day) -> None
     assert session["in"]["j"] == 1
     assert s["messages"] == len(day.log.read_bytes().splitlines())
     assert s["latency"]["D"]["count"] == 3 and s["latency"]["F"]["count"] == 1
+    assert {k: v["count"] for k, v in s["latency_by_symbol"].items()} == {"D BTC/USD": 3, "F BTC/USD": 1}
     d = s["latency"]["D"]
     assert 0 < d["p50"] <= d["p90"] <= d["p99"] <= d["max"]
     assert s["rejects"] == {"EOrder:Cost minimum not met": 1}
@@ -187,6 +188,8 @@ def test_stats_text_has_the_table_and_the_rate_chart(day: Day) -> None:
     chart = out.split("Messages per ", 1)[1].splitlines()[1:]
     assert chart and sum(int(line.split()[-1]) for line in chart) == len(day.log.read_bytes().splitlines())
     assert any("█" in line for line in chart)
+    histogram = out.split("  all requests:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert sum(int(line.split()[-1]) for line in histogram) == 4  # three D and one F were answered
 
 
 # -- orders -------------------------------------------------------------------------------------
@@ -199,6 +202,12 @@ def test_orders_one_row_per_order_following_the_cancel_chain(day: Day) -> None:
     assert rows[day.filled]["avg_px"] == day.fill_px
     assert rows[day.resting]["state"] == "canceled" and rows[day.resting]["clordids"] == [day.resting, day.cancel]
     assert rows[day.rejected]["state"] == "rejected" and rows[day.rejected]["side"] == "sell"
+    # Each order was placed by its own `krakenfix send`: a connection of its own, named by its Logon time.
+    stamps = [line.split(b" : ", 1)[0].decode() for line in day.log.read_bytes().splitlines()
+              if b"\x0135=A\x01" in line and b"\x0149=KFXCLIENT\x01" in line]
+    logons = {f"{stamp[:8]}-{stamp[9:21]}" for stamp in stamps}
+    connections = [r["connection"] for r in rows.values()]
+    assert len(set(connections)) == 3 and set(connections) <= logons
 
 
 def test_orders_csv_has_a_header_and_a_row_each(day: Day) -> None:

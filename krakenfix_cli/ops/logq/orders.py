@@ -50,6 +50,7 @@ class Order:
     price: str = ""
     order_id: str = ""
     placed: float | None = None
+    connection: float | None = None  # when the Logon(A) of the connection that placed it was sent
     state: str = "sent"
     filled: str = "0"  # CumQty(14) as the gateway wrote it
     avg_px: str = ""
@@ -87,6 +88,7 @@ class OrderBook:
         self._d = dictionary
         self.orders: list[Order] = []
         self._by_id: dict[tuple[str, str], Order] = {}  # (session, ClOrdID or "#"+OrderID)
+        self._logon: dict[str, float | None] = {}  # session → when our last Logon(A) went out
 
     def _link(self, session: str, key: str, order: Order) -> None:
         if key:
@@ -103,7 +105,8 @@ class OrderBook:
     def _new(self, rec: Record, clordid: str) -> Order:
         msg = rec.msg
         order = Order(clordid, rec.session, sys.intern(msg.get(55) or ""), _side(msg.get(54)),
-                      sys.intern(msg.get(38) or ""), sys.intern(msg.get(44) or ""), placed=rec.when)
+                      sys.intern(msg.get(38) or ""), sys.intern(msg.get(44) or ""), placed=rec.when,
+                      connection=self._logon.get(rec.session))
         order.clordids.append(clordid)
         self.orders.append(order)
         self._link(rec.session, clordid, order)
@@ -114,7 +117,9 @@ class OrderBook:
         clordid = msg.get(11) or ""
         order: Order | None
         if rec.direction == "out":
-            if mt == "D" and clordid:
+            if mt == "A":
+                self._logon[s] = rec.when
+            elif mt == "D" and clordid:
                 placed = self._find(s, clordid) or self._new(rec, clordid)
                 placed.add(Event(rec.when, "out", mt, clordid, "sent", placed.state))
             elif mt in ("F", "G"):

@@ -55,6 +55,23 @@ class Histogram:
                 return min(1e-7 * _GROWTH ** (b + 1), self.max)
         return self.max
 
+    def merged(self, other: Histogram) -> Histogram:
+        """A histogram of both (for the all-requests chart)."""
+        out = Histogram()
+        out.buckets = self.buckets + other.buckets
+        out.count, out.max = self.count + other.count, max(self.max, other.max)
+        return out
+
+    def coarse(self) -> list[tuple[float, int]]:
+        """(upper bound in seconds, count) over doubling ranges from 1 ms: what a chart shows."""
+        counts: Counter[int] = Counter()
+        for b, n in self.buckets.items():
+            upper = 1e-7 * _GROWTH ** (b + 1)
+            counts[max(0, math.ceil(math.log2(upper / 1e-3)))] += n
+        if not counts:
+            return []
+        return [(1e-3 * 2 ** k, counts.get(k, 0)) for k in range(min(counts), max(counts) + 1)]
+
 
 @dataclass
 class SeqEvent:
@@ -84,12 +101,13 @@ class Stats:
     event_counts: Counter[str] = field(default_factory=Counter)
     resends: int = 0  # messages with PossDupFlag(43)=Y
     latency: dict[str, Histogram] = field(default_factory=dict)  # request MsgType → histogram
+    latency_by_symbol: dict[tuple[str, str], Histogram] = field(default_factory=dict)  # (MsgType, Symbol)
     unanswered_dropped: int = 0
     rejects: Counter[str] = field(default_factory=Counter)
     rate_width: float = 1.0
     rate: Counter[int] = field(default_factory=Counter)
     _streams: dict[tuple[str, str | None], _Stream] = field(default_factory=dict)
-    _pending: OrderedDict[tuple[str, str], tuple[str, float, str]] = field(default_factory=OrderedDict)
+    _pending: OrderedDict[tuple[str, str], tuple[str, str, float, str]] = field(default_factory=OrderedDict)
 
     def add(self, rec: Record) -> None:
         msg, when = rec.msg, rec.when
@@ -144,8 +162,9 @@ class Stats:
         msg = rec.msg
         if rec.direction == "out" and mt in REQUESTS:
             by_id, by_seq = f"id:{msg.get(11) or ''}", f"seq:{msg.get(34) or ''}"
-            self._pending[(rec.session, by_id)] = (mt, when, by_seq)
-            self._pending[(rec.session, by_seq)] = (mt, when, by_id)
+            symbol = msg.get(55) or ""
+            self._pending[(rec.session, by_id)] = (mt, symbol, when, by_seq)
+            self._pending[(rec.session, by_seq)] = (mt, symbol, when, by_id)
             while len(self._pending) > MAX_PENDING:
                 self._pending.popitem(last=False)
                 self.unanswered_dropped += 1
@@ -163,9 +182,12 @@ class Stats:
         for key in keys:
             hit = self._pending.pop((rec.session, key), None)
             if hit is not None:
-                req, sent, twin = hit
+                req, symbol, sent, twin = hit
                 self._pending.pop((rec.session, twin), None)
-                self.latency.setdefault(req, Histogram()).add(max(when - sent, 0.0))
+                took = max(when - sent, 0.0)
+                self.latency.setdefault(req, Histogram()).add(took)
+                if len(self.latency_by_symbol) < MAX_REJECT_TEXTS or (req, symbol) in self.latency_by_symbol:
+                    self.latency_by_symbol.setdefault((req, symbol), Histogram()).add(took)
                 return
 
     # -- rejects ------------------------------------------------------------------------------
