@@ -236,7 +236,7 @@ def _stats_text(env: Env, s: Any, bad: BadFrames, d: Any) -> None:
             for (session, direction, mt), n in sorted(s.counts.items())]
     _table(env, ["SESSION", "DIR", "MSGTYPE", "COUNT"], rows)
     out.write(f"\nSequence: {s.event_counts.get('gap', 0)} gaps, {s.resends} resent (43=Y), "
-              f"{s.event_counts.get('reset', 0)} resets (141=Y), "
+              f"{s.event_counts.get('reset', 0)} resets (141=Y), {s.event_counts.get('rollover', 0)} rollovers, "
               f"{s.event_counts.get('sequence-reset', 0) + s.event_counts.get('gap-fill', 0)} SequenceReset\n")
     for e in s.events:
         out.write(f"  {_clock(e.when)}  {safe(e.session)} {e.direction or '?':<3}  {e.kind:<14} {safe(e.text)}\n")

@@ -58,3 +58,24 @@ def test_diff_pairs_fields_by_tag_and_occurrence() -> None:
     rows = [(r.tag, r.a, r.b) for r in diff_messages(a, b)]
     assert rows == [(35, "W", "W"), (55, "BTC/USD", "BTC/USD"), (269, "0", "0"), (270, "1", "1.5"),
                     (269, "1", None), (270, "2", None), (58, None, "new")]
+
+
+def test_sequence_gap_rollover_and_too_low_are_each_reported_once() -> None:
+    day = [
+        rec("in", 1.0, (35, "A"), (34, "1"), (141, "Y")),
+        rec("in", 2.0, (35, "0"), (34, "2")),
+        rec("in", 3.0, (35, "0"), (34, "5")),  # 3 and 4 missing
+        rec("in", 4.0, (35, "0"), (34, "6")),
+        rec("in", 5.0, (35, "0"), (34, "4"), (43, "Y")),  # a resend: neither a gap nor too low
+        rec("in", 6.0, (35, "0"), (34, "3")),  # too low, and no PossDupFlag
+        rec("in", 7.0, (35, "A"), (34, "1")),  # a new session without 141=Y
+        rec("in", 8.0, (35, "0"), (34, "2")),
+    ]
+    stats = collect_stats(day)
+    assert [(e.kind, e.text) for e in stats.events] == [
+        ("reset", "Logon with ResetSeqNumFlag(141)=Y, MsgSeqNum 1"),
+        ("gap", "expected MsgSeqNum 3, got 5 (2 missing)"),
+        ("too-low", "expected MsgSeqNum 7, got 3 without PossDupFlag(43)=Y"),
+        ("rollover", "Logon at MsgSeqNum 1 after 6"),
+    ]
+    assert stats.resends == 1

@@ -80,7 +80,7 @@ class SeqEvent:
     when: float | None
     session: str
     direction: str | None
-    kind: str  # "gap", "reset", "sequence-reset", "gap-fill", "resend-request"
+    kind: str  # "gap", "too-low", "reset", "rollover", "sequence-reset", "gap-fill", "resend-request"
     text: str
 
 
@@ -145,6 +145,12 @@ class Stats:
             if stream.expected is not None and seq > stream.expected:
                 self._event(rec, "gap", f"expected MsgSeqNum {stream.expected}, got {seq} "
                                         f"({seq - stream.expected} missing)")
+            elif stream.expected is not None and seq < stream.expected:
+                if mt == "A":  # a new session without 141=Y: the counterparty reset (a rollover)
+                    self._event(rec, "rollover", f"Logon at MsgSeqNum {seq} after {stream.expected - 1}")
+                else:
+                    self._event(rec, "too-low", f"expected MsgSeqNum {stream.expected}, got {seq} "
+                                                "without PossDupFlag(43)=Y")
             if stream.expected is None or seq >= stream.expected or mt == "A":
                 stream.expected = seq + 1
         if mt == "4":
