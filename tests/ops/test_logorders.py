@@ -79,3 +79,18 @@ def test_sequence_gap_rollover_and_too_low_are_each_reported_once() -> None:
         ("rollover", "Logon at MsgSeqNum 1 after 6"),
     ]
     assert stats.resends == 1
+
+
+def test_a_reused_clordid_or_order_id_starts_a_new_order_and_a_resent_d_does_not() -> None:
+    first_run = [
+        rec("out", 1.0, (35, "D"), (34, "2"), (11, "X"), (55, "BTC/USD"), (54, "1"), (38, "1")),
+        rec("in", 1.1, (35, "8"), (34, "2"), (11, "X"), (37, "OID"), (150, "0"), (39, "0")),
+        rec("out", 1.2, (35, "D"), (34, "2"), (43, "Y"), (11, "X"), (55, "BTC/USD"), (54, "1"), (38, "1")),
+    ]
+    second_run = [  # a new simulator: the same ClOrdID by hand, the same first OrderID
+        rec("out", 2.0, (35, "D"), (34, "2"), (11, "X"), (55, "ETH/USD"), (54, "2"), (38, "3")),
+        rec("in", 2.1, (35, "8"), (34, "2"), (11, "X"), (37, "OID"), (150, "0"), (39, "0")),
+        rec("in", 2.2, (35, "8"), (34, "3"), (37, "OID"), (150, "4"), (39, "4")),
+    ]
+    book = collect(first_run + second_run)
+    assert [(o.symbol, o.state) for o in book.orders] == [("BTC/USD", "new"), ("ETH/USD", "canceled")]

@@ -91,8 +91,11 @@ class OrderBook:
         self._logon: dict[str, float | None] = {}  # session → when our last Logon(A) went out
 
     def _link(self, session: str, key: str, order: Order) -> None:
+        """The latest order to carry an ID owns it: a ClOrdID reused later (after a
+        ForceResetClOrdID, or by hand) and a simulator's OrderIDs, which restart with it,
+        name the newer order from then on."""
         if key:
-            self._by_id.setdefault((session, key), order)
+            self._by_id[(session, key)] = order
 
     def _find(self, session: str, *keys: str) -> Order | None:
         for key in keys:
@@ -120,7 +123,10 @@ class OrderBook:
             if mt == "A":
                 self._logon[s] = rec.when
             elif mt == "D" and clordid:
-                placed = self._find(s, clordid) or self._new(rec, clordid)
+                known = self._find(s, clordid)
+                if known is not None and msg.get(43) == "Y":
+                    return  # a resend of an order already seen
+                placed = self._new(rec, clordid)
                 placed.add(Event(rec.when, "out", mt, clordid, "sent", placed.state))
             elif mt in ("F", "G"):
                 order = self._find(s, msg.get(41) or "", "#" + (msg.get(37) or ""))
