@@ -214,6 +214,7 @@ def _stats_object(s: Any, bad: BadFrames) -> dict[str, Any]:
                                               "p99": h.percentile(99), "max": h.max}
                               for (mt, sym), h in sorted(s.latency_by_symbol.items())},
         "rejects": dict(s.rejects.most_common()),
+        "unanswered": s.unanswered,
     }
 
 
@@ -264,6 +265,8 @@ def _stats_text(env: Env, s: Any, bad: BadFrames, d: Any) -> None:
             out.write(f"  {'≤ ' + _ms(upper).rstrip('0').rstrip('.'):>10} ms  {_bar(n, top):<40} {n}\n")
     else:
         out.write("  (no request with an answer)\n")
+    if s.unanswered:
+        out.write(f"  {s.unanswered} request{'s' if s.unanswered != 1 else ''} without any answer in the log\n")
     out.write("\nRejects:\n")
     for text, n in s.rejects.most_common(20):
         out.write(f"  {n:>6} ×  {safe(text)}\n")

@@ -164,6 +164,7 @@ def test_stats_counts_latency_rejects_and_resets_match_the_day(day: Day) -> None
     assert s["rejects"] == {"EOrder:Cost minimum not met": 1}
     assert s["events"] == {"reset": 8}  # every Logon, both ways, had 141=Y
     assert s["resends"] == 0 and s["bad_frames"] == 0
+    assert s["unanswered"] == 0
 
 
 def test_stats_finds_a_gap_where_a_message_is_missing(day: Day, tmp_path: Path) -> None:
@@ -304,3 +305,13 @@ def test_grep_follow_shows_a_matching_line_appended_later(day: Day, tmp_path: Pa
 def test_follow_needs_one_file(day: Day) -> None:
     status, _, err = log(day, "grep", "35=D", "--follow", "-", input="")
     assert status == 2 and "--follow reads one file" in err
+
+
+def test_stats_names_a_request_left_without_an_answer(day: Day, tmp_path: Path) -> None:
+    lines = day.log.read_bytes().splitlines(keepends=True)
+    last_order = max(i for i, line in enumerate(lines) if b"\x0135=D\x01" in line)
+    cut = tmp_path / "cut.log"  # the log ends right after the last NewOrderSingle went out
+    cut.write_bytes(b"".join(lines[: last_order + 1]))
+    status, out, _ = log(day, "stats", str(cut))
+    assert status == 0
+    assert "  1 request without any answer in the log" in out

@@ -48,6 +48,9 @@ def test_latency_matches_by_clordid_and_a_reject_by_its_refseqnum() -> None:
     assert stats.latency["G"].max == 0.25
     assert stats.latency["D"].max == 0.5  # both D answered after 0.5 s: the ack, and the Reject(3)
     assert stats.rejects == {"Required tag missing": 1}
+    assert stats.unanswered == 0
+    stats.add(rec("out", 9.0, (35, "F"), (34, "9"), (11, "Z"), (41, "C")))
+    assert stats.unanswered == 1
 
 
 def test_diff_pairs_fields_by_tag_and_occurrence() -> None:

@@ -109,6 +109,11 @@ class Stats:
     _streams: dict[tuple[str, str | None], _Stream] = field(default_factory=dict)
     _pending: OrderedDict[tuple[str, str], tuple[str, str, float, str]] = field(default_factory=OrderedDict)
 
+    @property
+    def unanswered(self) -> int:
+        """Requests with no answer in the log (each waits under two keys, see :meth:`_latency`)."""
+        return (len(self._pending) + self.unanswered_dropped) // 2
+
     def add(self, rec: Record) -> None:
         msg, when = rec.msg, rec.when
         mt = msg.msg_type
