@@ -38,7 +38,7 @@ def test_an_amend_chain_and_a_cancel_on_disconnect_fold_into_one_order() -> None
     assert (first.state, str(first.filled), first.avg_px, first.qty, first.price) == (
         "canceled", "1", "101", "2", "101")
     assert [e.what for e in first.events] == ["sent", "new", "amend sent (qty 2, price 101)", "replaced",
-                                              "trade 1 @ 101", "canceled"]
+                                              "trade 1 @ 101", "canceled by the gateway, no cancel sent"]
     assert book.find("B") == [first] and book.find("OID1") == [first] and book.find("C") == [book.orders[1]]
 
 

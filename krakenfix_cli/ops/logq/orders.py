@@ -4,7 +4,9 @@ An order starts with an outbound NewOrderSingle(D) (or, for an order placed befo
 log begins, its first ExecutionReport). An amend (G) or cancel (F) names the order by
 OrigClOrdID(41) and gives it a new ClOrdID(11): both keep pointing at the same order, so
 the reports that answer either are folded into one row. OrderID(37) links reports that
-carry neither (a cancel-on-disconnect, an engine-initiated cancel).
+carry neither (a cancel-on-disconnect, an engine-initiated cancel). A Canceled report
+that no F for the order, and no mass cancel (q) on that connection, asked for is marked
+as the gateway's own doing.
 
 Memory: one :class:`Order` per order (what the table is made of), with at most
 :data:`MAX_EVENTS` timeline entries each; the ID index maps each ClOrdID and OrderID once.
@@ -57,6 +59,7 @@ class Order:
     clordids: list[str] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     events_dropped: int = 0
+    cancel_sent: bool = False  # an F (or a mass cancel) for it went out
 
     def add(self, event: Event) -> None:
         if len(self.events) < MAX_EVENTS:
@@ -89,6 +92,7 @@ class OrderBook:
         self.orders: list[Order] = []
         self._by_id: dict[tuple[str, str], Order] = {}  # (session, ClOrdID or "#"+OrderID)
         self._logon: dict[str, float | None] = {}  # session → when our last Logon(A) went out
+        self._mass_cancel: dict[str, bool] = {}  # session → an OrderMassCancelRequest(q) went out on it
 
     def _link(self, session: str, key: str, order: Order) -> None:
         """The latest order to carry an ID owns it: a ClOrdID reused later (after a
@@ -122,6 +126,9 @@ class OrderBook:
         if rec.direction == "out":
             if mt == "A":
                 self._logon[s] = rec.when
+                self._mass_cancel[s] = False
+            elif mt == "q":
+                self._mass_cancel[s] = True
             elif mt == "D" and clordid:
                 known = self._find(s, clordid)
                 if known is not None and msg.get(43) == "Y":
@@ -134,6 +141,7 @@ class OrderBook:
                     if clordid not in order.clordids:
                         order.clordids.append(clordid)
                     self._link(s, clordid, order)
+                    order.cancel_sent = order.cancel_sent or mt == "F"
                     what = "cancel sent" if mt == "F" else f"amend sent (qty {msg.get(38)}, price {msg.get(44)})"
                     order.add(Event(rec.when, "out", mt, clordid, what, ""))
             return
@@ -183,6 +191,9 @@ class OrderBook:
             order.qty = msg.get(38) or order.qty
             order.price = msg.get(44) or order.price
         what = self._word(150, msg.get(150) or "")
+        if msg.get(150) == "4" and not order.cancel_sent and not self._mass_cancel.get(s):
+            # Nobody asked for it: a cancel-on-disconnect, the rollover, or the engine.
+            what = "canceled by the gateway, no cancel sent"
         if msg.get(150) == "F":
             what += f" {msg.get(32)} @ {msg.get(31)}"
         order.add(Event(rec.when, "in", "8", clordid, what, state, msg.get(58) or ""))
