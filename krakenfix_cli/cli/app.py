@@ -44,6 +44,7 @@ COMMANDS: tuple[str, ...] = (
     "tail",
     "repl",
     "decode",
+    "log",
     "sim",
 )
 

@@ -9,7 +9,7 @@ class ExitStatus(IntEnum):
     """What the process exit status means (DESIGN.md, command surface)."""
 
     OK = 0
-    REJECTED = 1  # the gateway said no, or orders survived a mass cancel
+    REJECTED = 1  # the gateway said no, orders survived a mass cancel, `log` found nothing or a difference
     USAGE = 2  # bad options or arguments (Click exits 2 too)
     LOGON_REFUSED = 3
     CONNECT_FAILED = 4  # connect, TLS or time-out
@@ -23,7 +23,7 @@ class ExitStatus(IntEnum):
 #: One line per status, for --help epilogs and the README.
 EXIT_TABLE = (
     (ExitStatus.OK, "success"),
-    (ExitStatus.REJECTED, "rejected by the gateway, or orders survived a mass cancel"),
+    (ExitStatus.REJECTED, "rejected by the gateway, orders survived a mass cancel, log found nothing or a difference"),
     (ExitStatus.USAGE, "usage error"),
     (ExitStatus.LOGON_REFUSED, "logon refused"),
     (ExitStatus.CONNECT_FAILED, "cannot connect, TLS failure or time-out"),
