@@ -20,6 +20,7 @@ from krakenfix_cli.cli.options import (
     TargetCompId,
     Timeout,
     Tls,
+    seconds,
 )
 from krakenfix_cli.render import Mode
 
@@ -47,7 +48,8 @@ def logon(
     output: Output = Mode.PRETTY,
     hold: Annotated[bool, typer.Option("--hold", help="Stay logged on (heartbeats) until Ctrl-C.")] = False,
     duration: Annotated[float | None, typer.Option(
-        "--duration", min=0.0, show_default=False, help="With --hold: log out after this many seconds.")] = None,
+        "--duration", parser=seconds("--duration"), show_default=False,
+        help="With --hold: log out after this many seconds.")] = None,
 ) -> None:
     """Log on and report each step."""
     from krakenfix_cli.cli.common import flags_from, resolve_target, run_stoppable

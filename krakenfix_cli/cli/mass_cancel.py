@@ -22,6 +22,7 @@ from krakenfix_cli.cli.options import (
     Timeout,
     Tls,
     Yes,
+    seconds,
 )
 from krakenfix_cli.render import Mode
 
@@ -42,7 +43,7 @@ def mass_cancel(
     session: Annotated[bool, typer.Option("--session", help="Cancel this session's orders (530=6).")] = False,
     all_orders: Annotated[bool, typer.Option("--all", help="Cancel every open order on the account (530=7).")]
     = False,
-    quiet: Annotated[float, typer.Option("--quiet", min=0.05, metavar="SECONDS",
+    quiet: Annotated[float, typer.Option("--quiet", parser=seconds("--quiet", 0.05), metavar="SECONDS",
                                          help="Stop counting after this long without a cancellation.")] = 1.0,
     profile: Profile = None,
     host: Host = None,

@@ -22,6 +22,7 @@ from krakenfix_cli.cli.options import (
     TargetCompId,
     Timeout,
     Tls,
+    seconds,
 )
 from krakenfix_cli.render import Mode
 
@@ -41,7 +42,7 @@ def replay(
     end: Annotated[int, typer.Option("--to", min=0, help="EndSeqNo(16): the last one; 0 = up to now.")] = 0,
     file: Annotated[Path | None, typer.Option("--file", "-f", dir_okay=False, show_default=False,
                                               help="Replay this recorded FIX log offline.")] = None,
-    quiet: Annotated[float, typer.Option("--quiet", min=0.05, metavar="SECONDS",
+    quiet: Annotated[float, typer.Option("--quiet", parser=seconds("--quiet", 0.05), metavar="SECONDS",
                                          help="The replay is over after this long without a message.")] = 1.0,
     profile: Profile = None,
     host: Host = None,

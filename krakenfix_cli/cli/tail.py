@@ -21,6 +21,7 @@ from krakenfix_cli.cli.options import (
     TargetCompId,
     Timeout,
     Tls,
+    seconds,
 )
 from krakenfix_cli.render import Mode
 
@@ -53,7 +54,8 @@ def tail(
     max_messages: Annotated[int | None, typer.Option(
         "--max-messages", "-n", min=1, show_default=False, help="Stop after showing this many messages.")] = None,
     duration: Annotated[float | None, typer.Option(
-        "--duration", min=0.0, show_default=False, metavar="SECONDS", help="Stop after this long.")] = None,
+        "--duration", parser=seconds("--duration"), show_default=False,
+        metavar="SECONDS", help="Stop after this long.")] = None,
     profile: Profile = None,
     host: Host = None,
     port: Port = None,
