@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from krakenfix_cli.client import Client
+from krakenfix_cli.fix.errors import FixError
 from krakenfix_cli.fix.message import Message, parse_fields
+from krakenfix_cli.fix.values import parse_decimal
 from krakenfix_cli.kraken import builders
 from krakenfix_cli.ops.outcomes import ConnRef, Ledger, Outcome, SendResult
 from krakenfix_cli.ops.report import Reporter
@@ -26,6 +28,8 @@ SETTLE = 0.25
 #: Header and trailer tags the engine writes itself; dropped from ``--raw`` text.
 ENGINE_TAGS = frozenset({8, 9, 10, 34, 49, 52, 56})
 WAITS = ("ack", "fill", "none")
+#: Quantity and price tags of --raw text: OrderQty, Price, StopPx, CashOrderQty, MinQty, MaxFloor, DisplayQty.
+AMOUNT_TAGS = frozenset({38, 44, 99, 152, 110, 111, 1138})
 #: ExecType(150) values that end an order without (full) execution.
 ENDING = frozenset({"4", "C", "8"})
 
@@ -106,6 +110,13 @@ def message_from_text(text: str) -> Message:
     if not msg_type:
         raise RawMessageError("the message has no MsgType(35); start it with 35=<type>|")
     kept = [(t, v) for t, v in fields if t not in ENGINE_TAGS and t != 35]
+    for tag, value in kept:
+        if tag in AMOUNT_TAGS:
+            try:
+                parse_decimal(value)
+            except FixError:
+                raise RawMessageError(f"{tag}={value!r} is not a FIX decimal; write quantities and prices "
+                                      "in plain ASCII digits like 0.01 (no '_', exponent or nan)") from None
     return Message.new(msg_type, *kept)
 
 

@@ -36,3 +36,27 @@ def test_a_secret_that_is_not_base64_is_a_usage_error() -> None:
                 env={"KRAKENFIX_API_SECRET": "not base64!!", "KRAKENFIX_NO_KEYRING": "1"})
     _one_usage_line(r, "not valid base64", "KRAKENFIX_API_SECRET")
     assert "not base64!!" not in r.output
+
+
+@pytest.mark.parametrize("option", ["--qty", "--price"])
+@pytest.mark.parametrize("value", ["0_01", "1_000", "\uff11", "1e3", "nan", "inf", "-1", "+1", " 1", "1."])
+def test_quantities_and_prices_are_plain_ascii_decimals(option: str, value: str) -> None:
+    args = {"--qty": "0.01", "--price": "50000"}
+    args[option] = value
+    r = run_cli("send", "--sim", "--symbol", "BTC/USD", "--side", "buy", "--qty", args["--qty"],
+                "--price", args["--price"], "--dry-run", "-o", "raw")
+    _one_usage_line(r, "plain decimal")
+    assert "35=D" not in r.stdout
+
+
+def test_a_plain_decimal_goes_on_the_wire_as_typed() -> None:
+    r = run_cli("send", "--sim", "--symbol", "BTC/USD", "--side", "buy", "--qty", "0.01", "--price", "50000",
+                "--dry-run", "-o", "raw")
+    assert r.exit_status == 0, r.stderr
+    assert "|38=0.01|" in r.stdout and "|44=50000|" in r.stdout
+
+
+@pytest.mark.parametrize("field", ["38=0_01", "38=1e3", "44=\uff15\uff10", "44=nan"])
+def test_raw_quantities_and_prices_are_checked(field: str) -> None:
+    r = run_cli("send", "--sim", "--raw", f"35=D|11=5|55=BTC/USD|54=1|40=2|{field}", "--dry-run", "-o", "raw")
+    _one_usage_line(r, "not a FIX decimal")
