@@ -8,18 +8,37 @@ simplefix is still the tool for deliberately broken frames: see ``fix/_simplefix
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from zlib import adler32
 
+from krakenfix_cli.fix.errors import FixError
 from krakenfix_cli.fix.framing import checksum
 from krakenfix_cli.fix.message import Field, Message
 
 BEGIN_STRING = "FIX.4.4"
 
 
+class FieldInjectionError(FixError):
+    """A field value holds SOH: encoding it would put extra fields on the wire (tag injection)."""
+
+
+def join_fields(fields: Sequence[Field]) -> str:
+    """``tag=value<SOH>...`` text of ``fields``; FieldInjectionError when a value contains SOH.
+
+    Settings validation refuses SOH in CompIDs and the API key; this is the last guard, so no
+    value can ever become two fields. One count over the joined text, not a test per field.
+    """
+    parts = [f"{t}={v}\x01" for t, v in fields]
+    text = "".join(parts)
+    if text.count("\x01") != len(parts):
+        bad = next((t for t, v in fields if "\x01" in str(v)), "?")
+        raise FieldInjectionError(f"the value of tag {bad} contains SOH; refusing to encode it")
+    return text
+
+
 def encode_fields(fields: Iterable[Field], begin_string: str = BEGIN_STRING) -> bytes:
     """Frame ``fields`` (starting at MsgType(35), without 8/9/10) as one FIX message."""
-    return encode_text("".join([f"{t}={v}\x01" for t, v in fields]), begin_string)
+    return encode_text(join_fields(fields if isinstance(fields, Sequence) else list(fields)), begin_string)
 
 
 def encode_text(body: str, begin_string: str = BEGIN_STRING) -> bytes:

@@ -117,6 +117,13 @@ def format_decimal(value: Decimal | int | str | float) -> str:
     return text or "0"
 
 
+#: A CompID the tool accepts: it goes into a field and into file names (QuickFIX log names),
+#: so only letters, digits, ``.``, ``_`` and ``-``, not starting with ``.`` (no ``..``, ``/``, SOH, ``=``).
+COMP_ID_RE = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}\Z")
+#: An API key (Username 553): printable ASCII without spaces (base64 keys may hold ``+/=``).
+API_KEY_RE = re.compile(r"[!-~]{1,256}\Z")
+
+
 #: A FIX float/Qty/Price on the wire: ASCII digits, an optional sign and point (never ``\\d``,
 #: which takes full-width and other Unicode digits; never an exponent, ``_``, nan or inf).
 FIX_FLOAT_RE = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")

@@ -9,12 +9,14 @@ in place (pgcli's habit, STYLE.md rule 11).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from krakenfix_cli.fix.values import API_KEY_RE, COMP_ID_RE
 from krakenfix_cli.kraken.auth import ApiSecret
 from krakenfix_cli.kraken.profiles import (
     BUILTIN_PROFILES,
@@ -312,6 +314,20 @@ def _env_int(env: Mapping[str, str], name: str) -> int | None:
         raise ConfigError(f"{name}={raw!r} is not a number") from None
 
 
+def _check_value(value: object, rule: re.Pattern[str], what: str, flag: str, env_name: str, profile: str) -> None:
+    """Every value that goes into a field or a file name passes here, wherever it came from.
+
+    SOH in a value would put extra fields on the wire (``553=KEY<SOH>8674=1``); ``/`` or ``..``
+    in a CompID would build a log path outside the state dir.
+    """
+    if not rule.match(str(value)):
+        shown = str(value).encode("unicode_escape").decode("ascii")
+        allowed = ("letters, digits, '.', '_' and '-' (at most 64, not starting with '.')" if rule is COMP_ID_RE
+                   else "printable ASCII without spaces or control characters")
+        raise ConfigError(f"{what} '{shown}' is not usable: it may hold only {allowed}; "
+                          f"fix {flag}, {env_name} or profile {profile!r}")
+
+
 def resolve(
     flags: ConnectionFlags | None = None,
     *,
@@ -354,6 +370,8 @@ def resolve(
             f"--insecure skips certificate checks and is refused for the production profile {name!r}; "
             "it is for UAT and the simulator only"
         )
+    _check_value(sender, COMP_ID_RE, "SenderCompID", "--sender-comp-id", ENV_SENDER, name)
+    _check_value(target, COMP_ID_RE, "TargetCompID", "--target-comp-id", ENV_TARGET, name)
     heartbeat = flags.heartbeat if flags.heartbeat is not None else prof.heartbeat
     if heartbeat <= 0:
         raise ConfigError(f"heartbeat must be a positive number of seconds, got {heartbeat}")
@@ -361,6 +379,8 @@ def resolve(
     api_key = secret = source = None
     if not prof.market_data:
         api_key = api_key_from(flags.api_key, environ, settings.api_key)
+        if api_key is not None:
+            _check_value(api_key, API_KEY_RE, "API key", "--api-key", "KRAKENFIX_API_KEY", name)
         secret, source = load_secret(api_key, env=environ, secrets_path=config.secrets_file, keyring=keyring)
     return ConnectionSpec(
         profile=name,

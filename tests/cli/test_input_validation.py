@@ -60,3 +60,29 @@ def test_a_plain_decimal_goes_on_the_wire_as_typed() -> None:
 def test_raw_quantities_and_prices_are_checked(field: str) -> None:
     r = run_cli("send", "--sim", "--raw", f"35=D|11=5|55=BTC/USD|54=1|40=2|{field}", "--dry-run", "-o", "raw")
     _one_usage_line(r, "not a FIX decimal")
+
+
+@pytest.mark.parametrize(("option", "value", "what"), [
+    ("--sender-comp-id", "ME\x01" + "8674=1", "SenderCompID"),
+    ("--sender-comp-id", "../../escape", "SenderCompID"),
+    ("--sender-comp-id", "A=B", "SenderCompID"),
+    ("--target-comp-id", "KRAKEN-TRD\x01" + "8674=1", "TargetCompID"),
+    ("--target-comp-id", "a/b", "TargetCompID"),
+    ("--api-key", "KEY\x01" + "8674=1", "API key"),
+    ("--api-key", "KEY WITH SPACE", "API key"),
+])
+def test_values_for_fields_and_file_names_are_validated(option: str, value: str, what: str) -> None:
+    # Port 1 is closed: the value must be refused while the settings are resolved, before any connect.
+    args = {"--sender-comp-id": "ME", "--target-comp-id": "KRAKEN-TRD", "--api-key": "K", option: value}
+    r = run_cli("logon", "--profile", "uat-spot", "--host", "127.0.0.1", "--port", "1", "--timeout", "5",
+                *[x for k, v in args.items() for x in (k, v)],
+                env={"KRAKENFIX_API_SECRET": "AAAA", "KRAKENFIX_NO_KEYRING": "1"})
+    _one_usage_line(r, what, option)
+    assert "\x01" not in r.stderr
+
+
+def test_the_environment_is_validated_too() -> None:
+    r = run_cli("logon", "--profile", "uat-spot", "--host", "127.0.0.1", "--port", "1", "--api-key", "K",
+                env={"KRAKENFIX_SENDER_COMP_ID": "../x", "KRAKENFIX_API_SECRET": "AAAA",
+                     "KRAKENFIX_NO_KEYRING": "1"})
+    _one_usage_line(r, "SenderCompID", "KRAKENFIX_SENDER_COMP_ID")
