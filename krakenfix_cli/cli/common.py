@@ -25,6 +25,7 @@ from krakenfix_cli.ops.outcomes import ConnRef, KnownOrder
 from krakenfix_cli.render import MessageWriter, Mode
 from krakenfix_cli.render.console import TerminalReporter
 from krakenfix_cli.render.env import Env
+from krakenfix_cli.render.escape import escape_text
 from krakenfix_cli.settings.config import ConfigError, ConnectionFlags, ConnectionSpec, resolve
 from krakenfix_cli.settings.credentials import CredentialsError, missing_secret_message
 from krakenfix_cli.settings.journal import OrderJournal, SessionRef, state_from_ord_status
@@ -232,7 +233,8 @@ class CommandReporter(TerminalReporter):
         if self.mode in (Mode.COMPACT, Mode.RAW):
             self.writer.flush()
             out = self.env.stdout
-            out.write(f"# {title}\n")
+            rows = [[escape_text(v) for v in r] for r in rows]
+            out.write(f"# {escape_text(title)}\n")
             widths = [len(c) for c in columns]
             for r in rows:
                 widths = [max(w, len(v)) for w, v in zip(widths, r, strict=False)]
@@ -258,6 +260,7 @@ def emit_json(env: Env, obj: dict[str, Any]) -> None:
 def emit_line(env: Env, text: str, style: str = "") -> None:
     """A result line on stdout, coloured (bold red / green / yellow) on a colour TTY only."""
     codes = {"ok": "\x1b[1;32m", "bad": "\x1b[1;31m", "warn": "\x1b[33m", "dim": "\x1b[2m"}
+    text = escape_text(text)
     if style and env.color_stdout and style in codes:
         text = f"{codes[style]}{text}\x1b[0m"
     env.stdout.write(text + "\n")
