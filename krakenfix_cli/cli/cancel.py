@@ -98,10 +98,10 @@ def cancel(
                            derivatives=target.spec.derivatives)
     except CancelArgumentError as exc:
         raise CliError(str(exc), "see `krakenfix cancel --help`") from None
+    common.production_banner(env, target)
     if dry_run:
         common.show_message(env, mode, msg)
         raise typer.Exit(ExitStatus.OK)
-    common.production_banner(env, target)
     common.confirm(env, target, f"cancel order {clordid or order_id}", yes=yes, always=False)
     reporter = common.make_reporter(env, mode)
 

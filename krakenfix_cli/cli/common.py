@@ -276,13 +276,27 @@ def show_message(env: Env, output: Mode, msg: Message) -> None:
 
 # -- production and destructive commands ----------------------------------------------------------
 def production_banner(env: Env, target: Target) -> None:
-    """A red banner on stderr when the profile points at Kraken production."""
-    if not target.production:
-        return
-    text = f"PRODUCTION: {target.describe()}: orders here are real"
-    if env.color_stderr:
-        text = f"\x1b[1;37;41m {text} \x1b[0m"
-    env.stderr.write(text + "\n")
+    """What every connecting command says first on stderr: production, and ``--insecure``.
+
+    A red banner when the profile points at Kraken production (also under ``--dry-run``, so
+    the host a message would go to is always shown); a market-data session carries no orders,
+    so its banner says what is true of it. One warning line when certificate checks are off.
+    """
+    if target.production:
+        what = ("market data from production (this session takes no orders)" if target.spec.market_data
+                else "orders here are real")
+        text = f"PRODUCTION: {target.describe()}: {what}"
+        if env.color_stderr:
+            text = f"\x1b[1;37;41m {text} \x1b[0m"
+        env.stderr.write(text + "\n")
+    if target.spec.insecure and not target.embedded_sim:
+        from krakenfix_cli.render.console import write_warning
+
+        if target.spec.tls:
+            write_warning(env, f"--insecure: the TLS certificate of {target.spec.host} is not verified "
+                               "(anyone on the path can read and change this session)")
+        else:
+            write_warning(env, "--insecure has no effect: this connection does not use TLS at all")
     env.stderr.flush()
 
 

@@ -83,10 +83,10 @@ def mass_cancel(
     ledger = common.ledger_for(target)
     msg = build_mass_cancel(ledger, kind, symbol, derivatives=target.spec.derivatives)
     scope = describe_scope(kind, symbol)
+    common.production_banner(env, target)
     if dry_run:
         common.show_message(env, mode, msg)
         raise typer.Exit(ExitStatus.OK)
-    common.production_banner(env, target)
     from krakenfix_cli.render.console import write_note
 
     write_note(env, f"mass cancel: {scope}, on {target.describe()}")

@@ -159,11 +159,11 @@ def send(
                          stp=stp, display_qty=display_qty, alloc_account=alloc_account, clordid=clordid,
                          trigger_ref=trigger_ref, **times)
         msg = build_order(spec, ledger, now, derivatives=target.spec.derivatives)
+    common.production_banner(env, target)
     if dry_run:
         common.show_message(env, mode, msg)
         raise typer.Exit(ExitStatus.OK)
 
-    common.production_banner(env, target)
     common.confirm(env, target, f"send {msg.msg_type} {msg.get(55) or ''}".strip(), yes=yes, always=False)
     reporter = common.make_reporter(env, mode)
 
