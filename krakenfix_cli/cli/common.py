@@ -331,15 +331,25 @@ def run(coro: Awaitable[T]) -> T:
     return loop.run(main())
 
 
-def run_stoppable(factory: Callable[[asyncio.Event], Awaitable[T]]) -> T:
+class StopEvent(asyncio.Event):
+    """The stop event of :func:`run_stoppable`; ``signum`` is the signal that set it, if any."""
+
+    signum: int | None = None
+
+    def stop_by(self, signum: int) -> None:
+        self.signum = signum
+        self.set()
+
+
+def run_stoppable(factory: Callable[[StopEvent], Awaitable[T]]) -> T:
     """Run a long operation (tail, logon --hold) with Ctrl-C/SIGTERM setting its stop event."""
     async def main() -> T:
-        stop = asyncio.Event()
+        stop = StopEvent()
         loop = asyncio.get_running_loop()
         installed = []
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
-                loop.add_signal_handler(sig, stop.set)
+                loop.add_signal_handler(sig, stop.stop_by, sig)
                 installed.append(sig)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass

@@ -31,7 +31,8 @@ Survives dropped connections (reconnect with back-off and 141=N: the gap is rese
 the daily 22:00 UTC rollover (reconnect after it with 141=Y); ExecutionReports are shown
 once each, by ExecID(17), even when replayed. Filters combine; each takes a comma list
 and may be repeated. Exits 0 on Ctrl-C, after --max-messages or --duration; 3/4 when the
-first logon or connection fails.
+first logon or connection fails. --file without --follow exits 0 at the end of the file,
+130 on Ctrl-C (143 on SIGTERM) before it.
 """
 
 FILTERS = "Filters"
@@ -86,13 +87,27 @@ def tail(
     reporter = common.make_reporter(env, mode)
     if follow and file is None:
         raise CliError("--follow needs --file", "give the log to follow with --file LOG")
+    interrupted = int(ExitStatus.OK)
     if file is not None:
+        from collections.abc import Awaitable
+
+        from krakenfix_cli.ops.outcomes import TailResult
         from krakenfix_cli.ops.tail import tail_file
 
+        stops: list[common.StopEvent] = []
+
+        def start(stop: common.StopEvent) -> Awaitable[TailResult]:
+            stops.append(stop)
+            return tail_file(stream, reporter, filt=filt, follow=follow, stop=stop, max_messages=max_messages,
+                             duration=duration)
+
         with file.open("rb") as stream:
-            result = common.run_stoppable(lambda stop: tail_file(
-                stream, reporter, filt=filt, follow=follow, stop=stop, max_messages=max_messages,
-                duration=duration))
+            result = common.run_stoppable(start)
+        signum = stops[0].signum if stops else None
+        if not follow and result.stopped_by == "interrupted" and signum is not None:
+            # A file read ends at its end; a signal before that is an interruption (130 on
+            # Ctrl-C, 143 on SIGTERM), unlike --follow and live tail, which end by Ctrl-C.
+            interrupted = 128 + signum
     else:
         from krakenfix_cli.ops.tail import tail as do_tail
 
@@ -113,7 +128,7 @@ def tail(
                                "rollovers": result.rollovers, "stopped_by": result.stopped_by})
     else:
         write_note(env, summary)
-    raise typer.Exit(ExitStatus.OK)
+    raise typer.Exit(interrupted)
 
 
 def register(app: typer.Typer) -> None:
