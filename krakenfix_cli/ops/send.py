@@ -32,6 +32,8 @@ WAITS = ("ack", "fill", "none")
 AMOUNT_TAGS = frozenset({38, 44, 99, 152, 110, 111, 1138})
 #: ExecType(150) values that end an order without (full) execution.
 ENDING = frozenset({"4", "C", "8"})
+#: TimeInForce(59) values whose unfilled part the engine cancels at once.
+IMMEDIATE_TIFS = frozenset({"3", "4"})
 
 
 class RawMessageError(ValueError):
@@ -218,6 +220,8 @@ async def send_message(
     loop_deadline = clock.monotonic() + timeout
     acked_at: float | None = None
     cancel_expected = msg.msg_type in ("F", "q")
+    # IOC(3)/FOK(4): the engine cancels what does not fill at once; that is the order working.
+    immediate = msg.msg_type == "D" and msg.get(59) in IMMEDIATE_TIFS
     while True:
         now_m = clock.monotonic()
         if acked_at is not None:
@@ -240,6 +244,8 @@ async def send_message(
         if reply.msg_type == "8":
             result.order_id = reply.get(37) or result.order_id
             result.ord_status = reply.get(39) or result.ord_status
+        if immediate and reply.msg_type == "8" and reply.get(150) in ("4", "C"):
+            return _immediate_outcome(result, msg, reply)
         why = rejection(reply, cancel_expected=cancel_expected)
         if why is not None:
             result.outcome, result.reason = Outcome.REJECTED, why
@@ -264,6 +270,24 @@ async def send_message(
     what = "fill" if wait == "fill" else "answer"
     got = f"; last status OrdStatus(39)={result.ord_status}" if result.ord_status else ""
     result.reason = f"no {what} within {timeout:g} s{got}"
+    return result
+
+
+def _immediate_outcome(result: SendResult, sent: Message, cancel: Message) -> SendResult:
+    """An IOC/FOK's cancel: OK with the fill when anything filled, NOT_FILLED (exit 6) when nothing did."""
+    tif = "IOC" if sent.get(59) == "3" else "FOK"
+    cum = cancel.get(14) or "0"
+    qty = cancel.get(38) or sent.get(38) or "?"
+    try:
+        filled = Decimal(cum) > 0
+    except ArithmeticError:
+        filled = False
+    if filled:
+        result.outcome = Outcome.OK
+        result.reason = f"filled {cum} of {qty} ({tif}: the remainder was cancelled)"
+    else:
+        result.outcome = Outcome.NOT_FILLED
+        result.reason = f"{tif}: nothing filled of {qty}; the order was cancelled ({cancel.get(58) or 'no liquidity'})"
     return result
 
 
