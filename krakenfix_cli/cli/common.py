@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from krakenfix_cli.cli.errors import CliError, register_error
 from krakenfix_cli.cli.exit import ExitStatus
-from krakenfix_cli.client import ClientSpec, ConnectFailed, LogonRefusedError
+from krakenfix_cli.client import SEQ_MISMATCH, ClientSpec, ConnectFailed, LogonRefusedError
 from krakenfix_cli.fix.message import Message
 from krakenfix_cli.ops.outcomes import ConnRef, KnownOrder
 from krakenfix_cli.render import MessageWriter, Mode
@@ -48,7 +48,8 @@ def _logon_refused(exc: BaseException) -> str:
     assert isinstance(exc, LogonRefusedError)
     from krakenfix_cli.ops.logon import advice_for
 
-    said = f" (gateway said: {exc.reason})" if exc.reason and exc.reason not in exc.diagnosis else ""
+    who = "session" if exc.diagnosis == SEQ_MISMATCH else "gateway"  # our engine may be the one that logged out
+    said = f" ({who} said: {exc.reason})" if exc.reason and exc.reason not in exc.diagnosis else ""
     return f"logon refused: {exc.diagnosis}{said}; {advice_for(exc.diagnosis)}"
 
 

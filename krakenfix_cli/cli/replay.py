@@ -79,7 +79,9 @@ def replay(
         target = common.resolve_target(common.flags_from(
             profile=profile, host=host, port=port, tls=tls, insecure=insecure, sender_comp_id=sender_comp_id,
             target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir), sim=sim)
-        spec = dataclasses.replace(target.spec, reset_on_logon=False)
+        # Continue today's numbers (141=N) so the gateway can resend them; a fresh embedded
+        # simulator has no history, so stored numbers would only disagree with it (141=Y).
+        spec = dataclasses.replace(target.spec, reset_on_logon=target.embedded_sim)
         common.production_banner(env, target)
 
         async def go() -> ReplayResult:
