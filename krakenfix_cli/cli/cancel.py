@@ -9,6 +9,7 @@ import typer
 from krakenfix_cli.cli.options import (
     DEFAULT_TIMEOUT,
     ApiKey,
+    CaFile,
     DryRun,
     Host,
     Insecure,
@@ -52,6 +53,7 @@ def cancel(
     port: Port = None,
     tls: Tls = None,
     insecure: Insecure = False,
+    ca_file: CaFile = None,
     sender_comp_id: SenderCompId = None,
     target_comp_id: TargetCompId = None,
     api_key: ApiKey = None,
@@ -77,7 +79,8 @@ def cancel(
         raise CliError("nothing to cancel", "give --clordid or --order-id")
     target = common.resolve_target(common.flags_from(
         profile=profile, host=host, port=port, tls=tls, insecure=insecure, sender_comp_id=sender_comp_id,
-        target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir), sim=sim, need_credentials=not dry_run)
+        target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir, ca_file=ca_file),
+        sim=sim, need_credentials=not dry_run)
     ledger = common.ledger_for(target)
     known = lookup(ledger, clordid=clordid, order_id=order_id)
     if known is not None and not target.embedded_sim:

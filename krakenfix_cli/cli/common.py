@@ -38,7 +38,8 @@ def _connect_failed(exc: BaseException) -> str:
     assert isinstance(exc, ConnectFailed)
     todo = {
         "tcp": "check --host/--port and that the gateway (or `krakenfix sim`) is running, or try --sim",
-        "tls": "check --tls/--no-tls against the port, or --insecure for a self-signed UAT certificate",
+        "tls": "check --tls/--no-tls against the port, trust the CA with --ca-file PATH, or --insecure for a "
+               "self-signed UAT certificate",
     }.get(exc.stage, "check the network, or raise --timeout")
     what = {"tcp": "cannot connect", "tls": "TLS handshake failed", "timeout": "timed out"}.get(exc.stage, exc.stage)
     return f"{what}: {exc.detail}; {todo}"
@@ -105,6 +106,7 @@ def client_spec(conn: ConnectionSpec) -> ClientSpec:
         production=conn.production,
         derivatives=conn.derivatives,
         market_data=conn.market_data,
+        cafile=str(conn.ca_file) if conn.ca_file is not None else None,
     )
 
 
@@ -131,7 +133,7 @@ def resolve_target(flags: ConnectionFlags, *, sim: bool, need_credentials: bool 
         raise CliError(missing_secret_message(conn.api_key, paths.secrets_file()),
                        "or use --sim for a local simulator")
     spec = client_spec(conn)
-    if cafile is not None:
+    if cafile is not None and conn.ca_file is None:  # an explicit --ca-file wins
         import dataclasses
 
         spec = dataclasses.replace(spec, cafile=cafile)
@@ -374,9 +376,10 @@ def flags_from(
     target_comp_id: str | None,
     api_key: str | None,
     state_dir: Path | None,
+    ca_file: Path | None = None,
 ) -> ConnectionFlags:
     """The shared connection options as settings flags."""
     return ConnectionFlags(
         profile=profile, host=host, port=port, tls=tls, insecure=insecure or None,
-        sender=sender_comp_id, target=target_comp_id, api_key=api_key, state_dir=state_dir,
+        sender=sender_comp_id, target=target_comp_id, api_key=api_key, state_dir=state_dir, ca_file=ca_file,
     )

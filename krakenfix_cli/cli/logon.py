@@ -9,6 +9,7 @@ import typer
 from krakenfix_cli.cli.options import (
     DEFAULT_TIMEOUT,
     ApiKey,
+    CaFile,
     Host,
     Insecure,
     Output,
@@ -39,6 +40,7 @@ def logon(
     port: Port = None,
     tls: Tls = None,
     insecure: Insecure = False,
+    ca_file: CaFile = None,
     sender_comp_id: SenderCompId = None,
     target_comp_id: TargetCompId = None,
     api_key: ApiKey = None,
@@ -60,7 +62,7 @@ def logon(
     env = get_env()
     flags = flags_from(profile=profile, host=host, port=port, tls=tls, insecure=insecure,
                        sender_comp_id=sender_comp_id, target_comp_id=target_comp_id, api_key=api_key,
-                       state_dir=state_dir)
+                       state_dir=state_dir, ca_file=ca_file)
     target = resolve_target(flags, sim=sim)
     from krakenfix_cli.cli.common import make_reporter, production_banner
 

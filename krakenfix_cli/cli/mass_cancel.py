@@ -9,6 +9,7 @@ import typer
 from krakenfix_cli.cli.options import (
     DEFAULT_TIMEOUT,
     ApiKey,
+    CaFile,
     DryRun,
     Host,
     Insecure,
@@ -50,6 +51,7 @@ def mass_cancel(
     port: Port = None,
     tls: Tls = None,
     insecure: Insecure = False,
+    ca_file: CaFile = None,
     sender_comp_id: SenderCompId = None,
     target_comp_id: TargetCompId = None,
     api_key: ApiKey = None,
@@ -79,7 +81,8 @@ def mass_cancel(
     kind = "symbol" if symbol is not None else "session" if session else "all"
     target = common.resolve_target(common.flags_from(
         profile=profile, host=host, port=port, tls=tls, insecure=insecure, sender_comp_id=sender_comp_id,
-        target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir), sim=sim, need_credentials=not dry_run)
+        target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir, ca_file=ca_file),
+        sim=sim, need_credentials=not dry_run)
     ledger = common.ledger_for(target)
     msg = build_mass_cancel(ledger, kind, symbol, derivatives=target.spec.derivatives)
     scope = describe_scope(kind, symbol)

@@ -38,6 +38,9 @@ Tls = Annotated[bool | None, typer.Option(
 Insecure = Annotated[bool, typer.Option(
     "--insecure", rich_help_panel=CONNECTION,
     help="Skip TLS certificate verification (UAT profiles only).")]
+CaFile = Annotated[Path | None, typer.Option(
+    "--ca-file", envvar="KRAKENFIX_CA_FILE", dir_okay=False, show_default=False, rich_help_panel=CONNECTION,
+    help="Trust this CA bundle (PEM) for TLS: the simulator's CA, or a corporate proxy's.")]
 SenderCompId = Annotated[str | None, typer.Option(
     "--sender-comp-id", show_default=False, rich_help_panel=CONNECTION, help="SenderCompID(49).")]
 TargetCompId = Annotated[str | None, typer.Option(

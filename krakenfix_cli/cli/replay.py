@@ -11,6 +11,7 @@ import typer
 from krakenfix_cli.cli.options import (
     DEFAULT_TIMEOUT,
     ApiKey,
+    CaFile,
     Host,
     Insecure,
     Output,
@@ -49,6 +50,7 @@ def replay(
     port: Port = None,
     tls: Tls = None,
     insecure: Insecure = False,
+    ca_file: CaFile = None,
     sender_comp_id: SenderCompId = None,
     target_comp_id: TargetCompId = None,
     api_key: ApiKey = None,
@@ -78,7 +80,7 @@ def replay(
     else:
         target = common.resolve_target(common.flags_from(
             profile=profile, host=host, port=port, tls=tls, insecure=insecure, sender_comp_id=sender_comp_id,
-            target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir), sim=sim)
+            target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir, ca_file=ca_file), sim=sim)
         # Continue today's numbers (141=N) so the gateway can resend them; a fresh embedded
         # simulator has no history, so stored numbers would only disagree with it (141=Y).
         spec = dataclasses.replace(target.spec, reset_on_logon=target.embedded_sim)

@@ -10,6 +10,7 @@ import typer
 from krakenfix_cli.cli.options import (
     DEFAULT_TIMEOUT,
     ApiKey,
+    CaFile,
     DryRun,
     Host,
     Insecure,
@@ -102,6 +103,7 @@ def send(
     port: Port = None,
     tls: Tls = None,
     insecure: Insecure = False,
+    ca_file: CaFile = None,
     sender_comp_id: SenderCompId = None,
     target_comp_id: TargetCompId = None,
     api_key: ApiKey = None,
@@ -129,7 +131,8 @@ def send(
         raise CliError("--raw and --file both given", "give the message one way")
     target = common.resolve_target(common.flags_from(
         profile=profile, host=host, port=port, tls=tls, insecure=insecure, sender_comp_id=sender_comp_id,
-        target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir), sim=sim, need_credentials=not dry_run)
+        target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir, ca_file=ca_file),
+        sim=sim, need_credentials=not dry_run)
     ledger = common.ledger_for(target)
     text = raw if raw is not None else (file.read_text(encoding="latin-1") if file is not None else None)
     if text is not None:

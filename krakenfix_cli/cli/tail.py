@@ -10,6 +10,7 @@ import typer
 from krakenfix_cli.cli.options import (
     DEFAULT_TIMEOUT,
     ApiKey,
+    CaFile,
     Host,
     Insecure,
     Output,
@@ -62,6 +63,7 @@ def tail(
     port: Port = None,
     tls: Tls = None,
     insecure: Insecure = False,
+    ca_file: CaFile = None,
     sender_comp_id: SenderCompId = None,
     target_comp_id: TargetCompId = None,
     api_key: ApiKey = None,
@@ -113,7 +115,7 @@ def tail(
 
         target = common.resolve_target(common.flags_from(
             profile=profile, host=host, port=port, tls=tls, insecure=insecure, sender_comp_id=sender_comp_id,
-            target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir), sim=sim)
+            target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir, ca_file=ca_file), sim=sim)
         common.production_banner(env, target)
         ledger = common.ledger_for(target)
         result = common.run_stoppable(lambda stop: do_tail(

@@ -168,7 +168,8 @@ def _connect_advice(spec: ClientSpec, stage: str) -> str:
     if stage == "tcp":
         return "check --host/--port and that the gateway (or `krakenfix sim`) is running, or try --sim"
     if stage == "tls":
-        return ("check --tls/--no-tls against the port; for a self-signed UAT or simulator certificate use "
+        return ("check --tls/--no-tls against the port; trust the simulator's or your proxy's CA with "
+                "--ca-file PATH; for a self-signed UAT or simulator certificate use "
                 "--insecure (never against production)")
     return "check the network, or raise --timeout"
 
