@@ -14,6 +14,7 @@ from zlib import adler32
 from krakenfix_cli.fix.errors import FixError
 from krakenfix_cli.fix.framing import checksum
 from krakenfix_cli.fix.message import Field, Message
+from krakenfix_cli.fix.tags import DATA_LENGTH_TAGS
 
 BEGIN_STRING = "FIX.4.4"
 
@@ -22,17 +23,23 @@ class FieldInjectionError(FixError):
     """A field value holds SOH: encoding it would put extra fields on the wire (tag injection)."""
 
 
+#: Data fields (RawData(96), ...) may hold SOH: their length field says where they end.
+_DATA_TAGS = frozenset(DATA_LENGTH_TAGS.values())
+
+
 def join_fields(fields: Sequence[Field]) -> str:
     """``tag=value<SOH>...`` text of ``fields``; FieldInjectionError when a value contains SOH.
 
     Settings validation refuses SOH in CompIDs and the API key; this is the last guard, so no
-    value can ever become two fields. One count over the joined text, not a test per field.
+    value can ever become two fields. One count over the joined text, not a test per field;
+    only a length-prefixed data field (RawData(96), ...) may carry SOH.
     """
     parts = [f"{t}={v}\x01" for t, v in fields]
     text = "".join(parts)
     if text.count("\x01") != len(parts):
-        bad = next((t for t, v in fields if "\x01" in str(v)), "?")
-        raise FieldInjectionError(f"the value of tag {bad} contains SOH; refusing to encode it")
+        bad = next((t for t, v in fields if "\x01" in str(v) and t not in _DATA_TAGS), None)
+        if bad is not None:
+            raise FieldInjectionError(f"the value of tag {bad} contains SOH; refusing to encode it")
     return text
 
 

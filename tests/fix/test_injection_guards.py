@@ -29,3 +29,9 @@ def test_a_comp_id_that_cannot_name_a_file_is_refused(comp_id: str) -> None:
     with pytest.raises(ValueError, match="cannot name a log file"):
         log_file_prefix(comp_id, "KRAKEN-TRD")
     assert log_file_prefix("ME_DRV", "KRAKEN-TRD") == "FIX.4.4-ME_DRV-KRAKEN-TRD"
+
+
+def test_a_data_field_may_carry_soh() -> None:
+    # RawData(96) is length-prefixed by RawDataLength(95): SOH inside it is data, not a delimiter.
+    frame = encode_fields([(35, "A"), (95, "3"), (96, "a\x01b")])
+    assert b"\x0195=3\x0196=a\x01b\x01" in frame
