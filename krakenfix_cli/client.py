@@ -21,6 +21,7 @@ from krakenfix_cli.session.config import Role, SessionConfig
 from krakenfix_cli.session.engine import Session
 from krakenfix_cli.session.events import Disconnect, Event, LogonAccepted, LogonRefused, MessageReceived
 from krakenfix_cli.session.store import MemoryStore, MessageStore
+from krakenfix_cli.session.texts import SEQ_TOO_LOW
 from krakenfix_cli.transport.clock import SYSTEM, Clock
 from krakenfix_cli.transport.connection import Connection
 from krakenfix_cli.transport.tls import client_context, describe_peer
@@ -101,6 +102,8 @@ class LogonFacts:
 def diagnose(reason: str) -> str:
     """Which part of the Logon failed, from the gateway's Logout(5) Text(58)."""
     low = reason.lower()
+    if SEQ_TOO_LOW.lower() in low or "msgseqnum" in low or "sequence number" in low:
+        return SEQ_MISMATCH
     if "nonce" in low:
         return "nonce outside the window (check the local clock: NTP)"
     if "signature" in low or "password" in low:
@@ -115,6 +118,7 @@ def diagnose(reason: str) -> str:
 
 
 SILENT_CLOSE = "silent close: IP not whitelisted, unknown CompID, or TLS required"
+SEQ_MISMATCH = "sequence numbers disagree with the gateway's"
 
 
 class Client:
@@ -236,6 +240,10 @@ class Client:
             raise self.failure
         if isinstance(ev, LogonRefused):
             raise LogonRefusedError(ev.reason, diagnose(ev.reason), self.facts)
+        if SEQ_TOO_LOW in self.close_reason:
+            # Our own engine logged out: the gateway's Logon(A) came with a lower MsgSeqNum(34)
+            # than the store expects (it restarted its numbers). Not a refusal, not a silent close.
+            raise LogonRefusedError(self.close_reason, SEQ_MISMATCH, self.facts)
         raise LogonRefusedError(self.close_reason or "connection closed", SILENT_CLOSE, self.facts)
 
     async def _replay_unprocessed(self, reset: bool) -> None:

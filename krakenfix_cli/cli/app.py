@@ -17,7 +17,7 @@ name from the command module, which costs no import).
 Errors: a known exception (``cli/errors.py``) becomes one line
 ``krakenfix: error: <what>; <what to do>`` on stderr and its exit status; Ctrl-C exits
 130; anything else prints one line asking for a bug report with the path of a debug log
-holding the traceback. ``--debug`` (or ``KRAKENFIX_DEBUG=1``) lets the traceback through.
+holding the traceback. ``--debug`` (or ``KRAKENFIX_DEBUG=1``) also prints the traceback; the exit status is the same.
 """
 
 from __future__ import annotations
@@ -182,7 +182,7 @@ def _private_state(args: list[str]) -> None:
 
 
 def run(argv: list[str] | None = None) -> int:
-    """Run the CLI on ``argv`` and return the exit status (never raises, unless --debug)."""
+    """Run the CLI on ``argv`` and return the exit status (never raises; --debug adds tracebacks)."""
     from krakenfix_cli.cli.errors import describe
     from krakenfix_cli.cli.pipe import guard_stdout
     from krakenfix_cli.render.console import write_error
@@ -214,9 +214,13 @@ def run(argv: list[str] | None = None) -> int:
             pass
         return ExitStatus.OK
     except Exception as exc:
-        if debug:
-            raise
         env = _env_for_errors()
+        if debug:
+            # --debug adds the traceback; the exit status and the error line stay the same.
+            import traceback
+
+            env.stderr.write("".join(traceback.format_exception(exc)))
+            env.stderr.flush()
         usage = _click_error(exc)
         if usage is not None:
             status, line = usage

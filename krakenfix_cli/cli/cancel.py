@@ -9,6 +9,7 @@ import typer
 from krakenfix_cli.cli.options import (
     DEFAULT_TIMEOUT,
     ApiKey,
+    CaFile,
     DryRun,
     Host,
     Insecure,
@@ -55,6 +56,7 @@ def cancel(
     port: Port = None,
     tls: Tls = None,
     insecure: Insecure = False,
+    ca_file: CaFile = None,
     sender_comp_id: SenderCompId = None,
     target_comp_id: TargetCompId = None,
     api_key: ApiKey = None,
@@ -80,7 +82,8 @@ def cancel(
         raise CliError("nothing to cancel", "give --clordid or --order-id")
     target = common.resolve_target(common.flags_from(
         profile=profile, host=host, port=port, tls=tls, insecure=insecure, sender_comp_id=sender_comp_id,
-        target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir), sim=sim, need_credentials=not dry_run)
+        target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir, ca_file=ca_file),
+        sim=sim, need_credentials=not dry_run)
     ledger = common.ledger_for(target)
     known = lookup(ledger, clordid=clordid, order_id=order_id)
     closed = already_closed(known) if known is not None and not force else None
@@ -116,10 +119,10 @@ def cancel(
                            derivatives=target.spec.derivatives)
     except CancelArgumentError as exc:
         raise CliError(str(exc), "see `krakenfix cancel --help`") from None
+    common.production_banner(env, target)
     if dry_run:
         common.show_message(env, mode, msg)
         raise typer.Exit(ExitStatus.OK)
-    common.production_banner(env, target)
     common.confirm(env, target, f"cancel order {clordid or order_id}", yes=yes, always=False)
     reporter = common.make_reporter(env, mode)
 

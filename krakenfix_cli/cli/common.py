@@ -19,12 +19,13 @@ from typing import Any, TypeVar
 
 from krakenfix_cli.cli.errors import CliError, register_error
 from krakenfix_cli.cli.exit import ExitStatus
-from krakenfix_cli.client import ClientSpec, ConnectFailed, LogonRefusedError
+from krakenfix_cli.client import SEQ_MISMATCH, ClientSpec, ConnectFailed, LogonRefusedError
 from krakenfix_cli.fix.message import Message
 from krakenfix_cli.ops.outcomes import ConnRef, KnownOrder
 from krakenfix_cli.render import MessageWriter, Mode
 from krakenfix_cli.render.console import TerminalReporter
 from krakenfix_cli.render.env import Env
+from krakenfix_cli.render.escape import escape_text
 from krakenfix_cli.settings.config import ConfigError, ConnectionFlags, ConnectionSpec, resolve
 from krakenfix_cli.settings.credentials import CredentialsError, missing_secret_message
 from krakenfix_cli.settings.journal import OrderJournal, SessionRef, state_from_ord_status
@@ -37,7 +38,8 @@ def _connect_failed(exc: BaseException) -> str:
     assert isinstance(exc, ConnectFailed)
     todo = {
         "tcp": "check --host/--port and that the gateway (or `krakenfix sim`) is running, or try --sim",
-        "tls": "check --tls/--no-tls against the port, or --insecure for a self-signed UAT certificate",
+        "tls": "check --tls/--no-tls against the port, trust the CA with --ca-file PATH, or --insecure for a "
+               "self-signed UAT certificate",
     }.get(exc.stage, "check the network, or raise --timeout")
     what = {"tcp": "cannot connect", "tls": "TLS handshake failed", "timeout": "timed out"}.get(exc.stage, exc.stage)
     return f"{what}: {exc.detail}; {todo}"
@@ -47,7 +49,8 @@ def _logon_refused(exc: BaseException) -> str:
     assert isinstance(exc, LogonRefusedError)
     from krakenfix_cli.ops.logon import advice_for
 
-    said = f" (gateway said: {exc.reason})" if exc.reason and exc.reason not in exc.diagnosis else ""
+    who = "session" if exc.diagnosis == SEQ_MISMATCH else "gateway"  # our engine may be the one that logged out
+    said = f" ({who} said: {exc.reason})" if exc.reason and exc.reason not in exc.diagnosis else ""
     return f"logon refused: {exc.diagnosis}{said}; {advice_for(exc.diagnosis)}"
 
 
@@ -104,6 +107,7 @@ def client_spec(conn: ConnectionSpec) -> ClientSpec:
         production=conn.production,
         derivatives=conn.derivatives,
         market_data=conn.market_data,
+        cafile=str(conn.ca_file) if conn.ca_file is not None else None,
     )
 
 
@@ -130,7 +134,7 @@ def resolve_target(flags: ConnectionFlags, *, sim: bool, need_credentials: bool 
         raise CliError(missing_secret_message(conn.api_key, paths.secrets_file()),
                        "or use --sim for a local simulator")
     spec = client_spec(conn)
-    if cafile is not None:
+    if cafile is not None and conn.ca_file is None:  # an explicit --ca-file wins
         import dataclasses
 
         spec = dataclasses.replace(spec, cafile=cafile)
@@ -293,7 +297,8 @@ class CommandReporter(TerminalReporter):
         if self.mode in (Mode.COMPACT, Mode.RAW):
             self.writer.flush()
             out = self.env.stdout
-            out.write(f"# {title}\n")
+            rows = [[escape_text(v) for v in r] for r in rows]
+            out.write(f"# {escape_text(title)}\n")
             widths = [len(c) for c in columns]
             for r in rows:
                 widths = [max(w, len(v)) for w, v in zip(widths, r, strict=False)]
@@ -319,6 +324,7 @@ def emit_json(env: Env, obj: dict[str, Any]) -> None:
 def emit_line(env: Env, text: str, style: str = "") -> None:
     """A result line on stdout, coloured (bold red / green / yellow) on a colour TTY only."""
     codes = {"ok": "\x1b[1;32m", "bad": "\x1b[1;31m", "warn": "\x1b[33m", "dim": "\x1b[2m"}
+    text = escape_text(text)
     if style and env.color_stdout and style in codes:
         text = f"{codes[style]}{text}\x1b[0m"
     env.stdout.write(text + "\n")
@@ -334,13 +340,27 @@ def show_message(env: Env, output: Mode, msg: Message) -> None:
 
 # -- production and destructive commands ----------------------------------------------------------
 def production_banner(env: Env, target: Target) -> None:
-    """A red banner on stderr when the profile points at Kraken production."""
-    if not target.production:
-        return
-    text = f"PRODUCTION: {target.describe()}: orders here are real"
-    if env.color_stderr:
-        text = f"\x1b[1;37;41m {text} \x1b[0m"
-    env.stderr.write(text + "\n")
+    """What every connecting command says first on stderr: production, and ``--insecure``.
+
+    A red banner when the profile points at Kraken production (also under ``--dry-run``, so
+    the host a message would go to is always shown); a market-data session carries no orders,
+    so its banner says what is true of it. One warning line when certificate checks are off.
+    """
+    if target.production:
+        what = ("market data from production (this session takes no orders)" if target.spec.market_data
+                else "orders here are real")
+        text = f"PRODUCTION: {target.describe()}: {what}"
+        if env.color_stderr:
+            text = f"\x1b[1;37;41m {text} \x1b[0m"
+        env.stderr.write(text + "\n")
+    if target.spec.insecure and not target.embedded_sim:
+        from krakenfix_cli.render.console import write_warning
+
+        if target.spec.tls:
+            write_warning(env, f"--insecure: the TLS certificate of {target.spec.host} is not verified "
+                               "(anyone on the path can read and change this session)")
+        else:
+            write_warning(env, "--insecure has no effect: this connection does not use TLS at all")
     env.stderr.flush()
 
 
@@ -375,15 +395,25 @@ def run(coro: Awaitable[T]) -> T:
     return loop.run(main())
 
 
-def run_stoppable(factory: Callable[[asyncio.Event], Awaitable[T]]) -> T:
+class StopEvent(asyncio.Event):
+    """The stop event of :func:`run_stoppable`; ``signum`` is the signal that set it, if any."""
+
+    signum: int | None = None
+
+    def stop_by(self, signum: int) -> None:
+        self.signum = signum
+        self.set()
+
+
+def run_stoppable(factory: Callable[[StopEvent], Awaitable[T]]) -> T:
     """Run a long operation (tail, logon --hold) with Ctrl-C/SIGTERM setting its stop event."""
     async def main() -> T:
-        stop = asyncio.Event()
+        stop = StopEvent()
         loop = asyncio.get_running_loop()
         installed = []
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
-                loop.add_signal_handler(sig, stop.set)
+                loop.add_signal_handler(sig, stop.stop_by, sig)
                 installed.append(sig)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
@@ -411,9 +441,10 @@ def flags_from(
     target_comp_id: str | None,
     api_key: str | None,
     state_dir: Path | None,
+    ca_file: Path | None = None,
 ) -> ConnectionFlags:
     """The shared connection options as settings flags."""
     return ConnectionFlags(
         profile=profile, host=host, port=port, tls=tls, insecure=insecure or None,
-        sender=sender_comp_id, target=target_comp_id, api_key=api_key, state_dir=state_dir,
+        sender=sender_comp_id, target=target_comp_id, api_key=api_key, state_dir=state_dir, ca_file=ca_file,
     )

@@ -14,6 +14,7 @@ class ExitStatus(IntEnum):
     LOGON_REFUSED = 3
     CONNECT_FAILED = 4  # connect, TLS or time-out
     INVALID_FIX = 5  # decode found a framing, field or dictionary problem
+    NOT_FILLED = 6  # an IOC/FOK order filled nothing (cancelled by its time in force, not refused)
     INTERNAL_ERROR = 70  # a bug in krakenfix (EX_SOFTWARE); the debug log has the traceback
     IO_ERROR = 74  # disk full, permission denied (EX_IOERR)
     STATE_IN_USE = 75  # session state in use by another krakenfix process (EX_TEMPFAIL)
@@ -28,6 +29,7 @@ EXIT_TABLE = (
     (ExitStatus.LOGON_REFUSED, "logon refused"),
     (ExitStatus.CONNECT_FAILED, "cannot connect, TLS failure or time-out"),
     (ExitStatus.INVALID_FIX, "invalid FIX (decode)"),
+    (ExitStatus.NOT_FILLED, "an IOC/FOK order filled nothing (send)"),
     (ExitStatus.INTERNAL_ERROR, "internal error (a bug: please report it)"),
     (ExitStatus.IO_ERROR, "disk full or a file cannot be written"),
     (ExitStatus.STATE_IN_USE, "session state in use by another krakenfix process"),

@@ -9,6 +9,7 @@ import typer
 from krakenfix_cli.cli.options import (
     DEFAULT_TIMEOUT,
     ApiKey,
+    CaFile,
     Host,
     Insecure,
     Output,
@@ -21,6 +22,7 @@ from krakenfix_cli.cli.options import (
     TargetCompId,
     Timeout,
     Tls,
+    seconds,
 )
 from krakenfix_cli.render import Mode
 
@@ -39,6 +41,7 @@ def logon(
     port: Port = None,
     tls: Tls = None,
     insecure: Insecure = False,
+    ca_file: CaFile = None,
     sender_comp_id: SenderCompId = None,
     target_comp_id: TargetCompId = None,
     api_key: ApiKey = None,
@@ -49,7 +52,8 @@ def logon(
     reset_clordid: ResetClOrdId = False,
     hold: Annotated[bool, typer.Option("--hold", help="Stay logged on (heartbeats) until Ctrl-C.")] = False,
     duration: Annotated[float | None, typer.Option(
-        "--duration", min=0.0, show_default=False, help="With --hold: log out after this many seconds.")] = None,
+        "--duration", parser=seconds("--duration"), show_default=False,
+        help="With --hold: log out after this many seconds.")] = None,
 ) -> None:
     """Log on and report each step."""
     from krakenfix_cli.cli.common import flags_from, resolve_target, run_stoppable
@@ -60,7 +64,7 @@ def logon(
     env = get_env()
     flags = flags_from(profile=profile, host=host, port=port, tls=tls, insecure=insecure,
                        sender_comp_id=sender_comp_id, target_comp_id=target_comp_id, api_key=api_key,
-                       state_dir=state_dir)
+                       state_dir=state_dir, ca_file=ca_file)
     target = resolve_target(flags, sim=sim)
     from krakenfix_cli.cli.common import make_reporter, production_banner, with_clordid_reset
 

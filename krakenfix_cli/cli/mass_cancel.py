@@ -9,6 +9,7 @@ import typer
 from krakenfix_cli.cli.options import (
     DEFAULT_TIMEOUT,
     ApiKey,
+    CaFile,
     DryRun,
     Host,
     Insecure,
@@ -22,6 +23,7 @@ from krakenfix_cli.cli.options import (
     Timeout,
     Tls,
     Yes,
+    seconds,
 )
 from krakenfix_cli.render import Mode
 
@@ -45,13 +47,14 @@ def mass_cancel(
     all_orders: Annotated[bool, typer.Option("--all", help="Cancel every open order on the account, from any session "
                                                               "(530=7).")]
     = False,
-    quiet: Annotated[float, typer.Option("--quiet", min=0.05, metavar="SECONDS",
+    quiet: Annotated[float, typer.Option("--quiet", parser=seconds("--quiet", 0.05), metavar="SECONDS",
                                          help="Stop counting after this long without a cancellation.")] = 1.0,
     profile: Profile = None,
     host: Host = None,
     port: Port = None,
     tls: Tls = None,
     insecure: Insecure = False,
+    ca_file: CaFile = None,
     sender_comp_id: SenderCompId = None,
     target_comp_id: TargetCompId = None,
     api_key: ApiKey = None,
@@ -81,14 +84,15 @@ def mass_cancel(
     kind = "symbol" if symbol is not None else "session" if session else "all"
     target = common.resolve_target(common.flags_from(
         profile=profile, host=host, port=port, tls=tls, insecure=insecure, sender_comp_id=sender_comp_id,
-        target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir), sim=sim, need_credentials=not dry_run)
+        target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir, ca_file=ca_file),
+        sim=sim, need_credentials=not dry_run)
     ledger = common.ledger_for(target)
     msg = build_mass_cancel(ledger, kind, symbol, derivatives=target.spec.derivatives)
     scope = describe_scope(kind, symbol)
+    common.production_banner(env, target)
     if dry_run:
         common.show_message(env, mode, msg)
         raise typer.Exit(ExitStatus.OK)
-    common.production_banner(env, target)
     from krakenfix_cli.render.console import write_note
 
     write_note(env, f"mass cancel: {scope}, on {target.describe()}")

@@ -10,6 +10,8 @@ Only cheap imports here (typer, pathlib, render.Mode): this module is imported b
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -36,6 +38,9 @@ Tls = Annotated[bool | None, typer.Option(
 Insecure = Annotated[bool, typer.Option(
     "--insecure", rich_help_panel=CONNECTION,
     help="Skip TLS certificate verification (UAT profiles only).")]
+CaFile = Annotated[Path | None, typer.Option(
+    "--ca-file", envvar="KRAKENFIX_CA_FILE", dir_okay=False, show_default=False, rich_help_panel=CONNECTION,
+    help="Trust this CA bundle (PEM) for TLS: the simulator's CA, or a corporate proxy's.")]
 SenderCompId = Annotated[str | None, typer.Option(
     "--sender-comp-id", show_default=False, rich_help_panel=CONNECTION, help="SenderCompID(49).")]
 TargetCompId = Annotated[str | None, typer.Option(
@@ -46,8 +51,31 @@ ApiKey = Annotated[str | None, typer.Option(
 StateDir = Annotated[Path | None, typer.Option(
     "--state-dir", envvar="KRAKENFIX_STATE_DIR", show_default=False, file_okay=False,
     help="Where sequence numbers, sent messages, the order journal and message logs live.")]
+
+
+def seconds(option: str, minimum: float = 0.0) -> Callable[[str], float]:
+    """A ``parser=`` for the duration ``option``: a finite number of seconds at least ``minimum``.
+
+    Click's float range lets nan and inf through (every comparison with nan is false);
+    they are usage errors (exit 2) naming the option, not a crash or a wait forever.
+    """
+    def parse(text: str | float) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value < minimum:
+            raise typer.BadParameter(f"{str(text)!r} is not a finite number of seconds >= {minimum:g}",
+                                     param_hint=f"'{option}'")
+        return value
+
+    parse.__name__ = "seconds"
+    return parse
+
+
 Timeout = Annotated[float, typer.Option(
-    "--timeout", min=0.0, rich_help_panel=CONNECTION, help="Seconds to wait for the gateway.")]
+    "--timeout", parser=seconds("--timeout"), metavar="SECONDS", rich_help_panel=CONNECTION,
+    help="Seconds to wait for the gateway.")]
 Sim = Annotated[bool, typer.Option(
     "--sim", rich_help_panel=CONNECTION,
     help="Start an embedded simulator on a free loopback port and point the command at it.")]

@@ -14,6 +14,7 @@ import typer
 from krakenfix_cli.cli.options import (
     DEFAULT_TIMEOUT,
     ApiKey,
+    CaFile,
     Host,
     Insecure,
     Output,
@@ -48,6 +49,7 @@ def repl(
     port: Port = None,
     tls: Tls = None,
     insecure: Insecure = False,
+    ca_file: CaFile = None,
     sender_comp_id: SenderCompId = None,
     target_comp_id: TargetCompId = None,
     api_key: ApiKey = None,
@@ -81,7 +83,7 @@ def repl(
         raise CliError("--sim-rollover-every/--sim-refusal-window apply only with --sim", "add --sim")
     target = common.resolve_target(common.flags_from(
         profile=profile, host=host, port=port, tls=tls, insecure=insecure, sender_comp_id=sender_comp_id,
-        target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir), sim=sim)
+        target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir, ca_file=ca_file), sim=sim)
     common.production_banner(env, target)
     window = sim_refusal_window
     if window is None and sim_rollover_every is not None:

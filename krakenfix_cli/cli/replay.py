@@ -11,6 +11,7 @@ import typer
 from krakenfix_cli.cli.options import (
     DEFAULT_TIMEOUT,
     ApiKey,
+    CaFile,
     Host,
     Insecure,
     Output,
@@ -22,6 +23,7 @@ from krakenfix_cli.cli.options import (
     TargetCompId,
     Timeout,
     Tls,
+    seconds,
 )
 from krakenfix_cli.render import Mode
 
@@ -41,13 +43,14 @@ def replay(
     end: Annotated[int, typer.Option("--to", min=0, help="EndSeqNo(16): the last one; 0 = up to now.")] = 0,
     file: Annotated[Path | None, typer.Option("--file", "-f", dir_okay=False, show_default=False,
                                               help="Replay this recorded FIX log offline.")] = None,
-    quiet: Annotated[float, typer.Option("--quiet", min=0.05, metavar="SECONDS",
+    quiet: Annotated[float, typer.Option("--quiet", parser=seconds("--quiet", 0.05), metavar="SECONDS",
                                          help="The replay is over after this long without a message.")] = 1.0,
     profile: Profile = None,
     host: Host = None,
     port: Port = None,
     tls: Tls = None,
     insecure: Insecure = False,
+    ca_file: CaFile = None,
     sender_comp_id: SenderCompId = None,
     target_comp_id: TargetCompId = None,
     api_key: ApiKey = None,
@@ -77,8 +80,10 @@ def replay(
     else:
         target = common.resolve_target(common.flags_from(
             profile=profile, host=host, port=port, tls=tls, insecure=insecure, sender_comp_id=sender_comp_id,
-            target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir), sim=sim)
-        spec = dataclasses.replace(target.spec, reset_on_logon=False)
+            target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir, ca_file=ca_file), sim=sim)
+        # Continue today's numbers (141=N) so the gateway can resend them; a fresh embedded
+        # simulator has no history, so stored numbers would only disagree with it (141=Y).
+        spec = dataclasses.replace(target.spec, reset_on_logon=target.embedded_sim)
         common.production_banner(env, target)
 
         async def go() -> ReplayResult:

@@ -10,6 +10,7 @@ import typer
 from krakenfix_cli.cli.options import (
     DEFAULT_TIMEOUT,
     ApiKey,
+    CaFile,
     Host,
     Insecure,
     Output,
@@ -21,6 +22,7 @@ from krakenfix_cli.cli.options import (
     TargetCompId,
     Timeout,
     Tls,
+    seconds,
 )
 from krakenfix_cli.render import Mode
 
@@ -30,7 +32,8 @@ Survives dropped connections (reconnect with back-off and 141=N: the gap is rese
 the daily 22:00 UTC rollover (reconnect after it with 141=Y); ExecutionReports are shown
 once each, by ExecID(17), even when replayed. Filters combine; each takes a comma list
 and may be repeated. Exits 0 on Ctrl-C, after --max-messages or --duration; 3/4 when the
-first logon or connection fails.
+first logon or connection fails. --file without --follow exits 0 at the end of the file,
+130 on Ctrl-C (143 on SIGTERM) before it.
 """
 
 FILTERS = "Filters"
@@ -53,12 +56,14 @@ def tail(
     max_messages: Annotated[int | None, typer.Option(
         "--max-messages", "-n", min=1, show_default=False, help="Stop after showing this many messages.")] = None,
     duration: Annotated[float | None, typer.Option(
-        "--duration", min=0.0, show_default=False, metavar="SECONDS", help="Stop after this long.")] = None,
+        "--duration", parser=seconds("--duration"), show_default=False,
+        metavar="SECONDS", help="Stop after this long.")] = None,
     profile: Profile = None,
     host: Host = None,
     port: Port = None,
     tls: Tls = None,
     insecure: Insecure = False,
+    ca_file: CaFile = None,
     sender_comp_id: SenderCompId = None,
     target_comp_id: TargetCompId = None,
     api_key: ApiKey = None,
@@ -84,19 +89,33 @@ def tail(
     reporter = common.make_reporter(env, mode)
     if follow and file is None:
         raise CliError("--follow needs --file", "give the log to follow with --file LOG")
+    interrupted = int(ExitStatus.OK)
     if file is not None:
+        from collections.abc import Awaitable
+
+        from krakenfix_cli.ops.outcomes import TailResult
         from krakenfix_cli.ops.tail import tail_file
 
+        stops: list[common.StopEvent] = []
+
+        def start(stop: common.StopEvent) -> Awaitable[TailResult]:
+            stops.append(stop)
+            return tail_file(stream, reporter, filt=filt, follow=follow, stop=stop, max_messages=max_messages,
+                             duration=duration)
+
         with file.open("rb") as stream:
-            result = common.run_stoppable(lambda stop: tail_file(
-                stream, reporter, filt=filt, follow=follow, stop=stop, max_messages=max_messages,
-                duration=duration))
+            result = common.run_stoppable(start)
+        signum = stops[0].signum if stops else None
+        if not follow and result.stopped_by == "interrupted" and signum is not None:
+            # A file read ends at its end; a signal before that is an interruption (130 on
+            # Ctrl-C, 143 on SIGTERM), unlike --follow and live tail, which end by Ctrl-C.
+            interrupted = 128 + signum
     else:
         from krakenfix_cli.ops.tail import tail as do_tail
 
         target = common.resolve_target(common.flags_from(
             profile=profile, host=host, port=port, tls=tls, insecure=insecure, sender_comp_id=sender_comp_id,
-            target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir), sim=sim)
+            target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir, ca_file=ca_file), sim=sim)
         common.production_banner(env, target)
         ledger = common.ledger_for(target)
         result = common.run_stoppable(lambda stop: do_tail(
@@ -111,7 +130,7 @@ def tail(
                                "rollovers": result.rollovers, "stopped_by": result.stopped_by})
     else:
         write_note(env, summary)
-    raise typer.Exit(ExitStatus.OK)
+    raise typer.Exit(interrupted)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,18 +8,44 @@ simplefix is still the tool for deliberately broken frames: see ``fix/_simplefix
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from zlib import adler32
 
+from krakenfix_cli.fix.errors import FixError
 from krakenfix_cli.fix.framing import checksum
 from krakenfix_cli.fix.message import Field, Message
+from krakenfix_cli.fix.tags import DATA_LENGTH_TAGS
 
 BEGIN_STRING = "FIX.4.4"
 
 
+class FieldInjectionError(FixError):
+    """A field value holds SOH: encoding it would put extra fields on the wire (tag injection)."""
+
+
+#: Data fields (RawData(96), ...) may hold SOH: their length field says where they end.
+_DATA_TAGS = frozenset(DATA_LENGTH_TAGS.values())
+
+
+def join_fields(fields: Sequence[Field]) -> str:
+    """``tag=value<SOH>...`` text of ``fields``; FieldInjectionError when a value contains SOH.
+
+    Settings validation refuses SOH in CompIDs and the API key; this is the last guard, so no
+    value can ever become two fields. One count over the joined text, not a test per field;
+    only a length-prefixed data field (RawData(96), ...) may carry SOH.
+    """
+    parts = [f"{t}={v}\x01" for t, v in fields]
+    text = "".join(parts)
+    if text.count("\x01") != len(parts):
+        bad = next((t for t, v in fields if "\x01" in str(v) and t not in _DATA_TAGS), None)
+        if bad is not None:
+            raise FieldInjectionError(f"the value of tag {bad} contains SOH; refusing to encode it")
+    return text
+
+
 def encode_fields(fields: Iterable[Field], begin_string: str = BEGIN_STRING) -> bytes:
     """Frame ``fields`` (starting at MsgType(35), without 8/9/10) as one FIX message."""
-    return encode_text("".join([f"{t}={v}\x01" for t, v in fields]), begin_string)
+    return encode_text(join_fields(fields if isinstance(fields, Sequence) else list(fields)), begin_string)
 
 
 def encode_text(body: str, begin_string: str = BEGIN_STRING) -> bytes:

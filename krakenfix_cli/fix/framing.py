@@ -41,6 +41,9 @@ _START = b"8=FIX"
 _TRAILER = b"\x0110="
 #: BodyLength above this is treated as corrupt instead of waiting for that many bytes.
 MAX_BODY_LENGTH = 1 << 20
+#: The longest frame the framer holds while waiting for its trailer: BodyLength's bound plus
+#: room for the header and trailer. Memory stays bounded by this on any input.
+MAX_FRAME_LENGTH = MAX_BODY_LENGTH + 64
 _QUIET_GARBAGE = re.compile(rb"[\s]*(\d{8}-\d{2}:\d{2}:\d{2}(\.\d+)?\s*:\s*)?[\s]*")
 #: What the end of a feed may hold of a log line before its frame starts.
 _PARTIAL_PREFIX = re.compile(rb"[\d\-:. \t\r]*(?:8(?:=(?:F(?:I(?:X)?)?)?)?)?")
@@ -227,11 +230,18 @@ class Framer:
         else:
             if n < body_end + 3:
                 return None
-            k = buf.find(_TRAILER, max(body_end - 1, body_start))
+            k = buf.find(_TRAILER, max(body_end - 1, body_start), start + MAX_FRAME_LENGTH)
             if k < 0:
+                if n - start > MAX_FRAME_LENGTH:
+                    # No trailer within any frame we accept: refuse now rather than buffer an
+                    # endless line (a 50 MB "message" or a stream with no 10= at all).
+                    return self._bad(FrameProblem.BAD_BODY_LENGTH, start, start + 1,
+                                     f"no CheckSum(10) within {MAX_FRAME_LENGTH} bytes of the start")
                 return None
-            soh = buf.find(b"\x01", k + 4)
+            soh = buf.find(b"\x01", k + 4, k + 8)
             if soh < 0:
+                if n - k >= 8:
+                    return self._bad(FrameProblem.BAD_CHECKSUM, start, start + 1, "CheckSum(10) is not 3 digits")
                 return None
             trailer_end = soh + 1
             if k != body_end - 1:

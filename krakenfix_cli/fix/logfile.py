@@ -53,23 +53,41 @@ class LogReader:
         #: entries plus ``_PREFIX_MAX`` bytes before them, where timestamps are looked up.
         self._window = b""
         self._window_base = 0
+        #: The last read returned nothing: everything the stream holds now has been fed.
+        self.at_eof = False
 
     @property
     def framer(self) -> Framer:
         """The framer in use (its ``skipped`` counts bytes of prefixes and newlines)."""
         return self._framer
 
-    def poll(self) -> Iterator[LogEntry]:
+    def poll(self, max_chunks: int | None = None) -> Iterator[LogEntry]:
         """Entries for everything the stream holds now; stops at end-of-file without waiting.
 
+        ``max_chunks`` reads at most that many chunks, so a caller on an event loop can let
+        a signal in between (``/dev/zero`` has no end); :attr:`at_eof` says whether it ended.
         A frame still being written stays buffered until a later poll completes it.
         """
         read = self._stream.read
-        while True:
+        n = 0
+        while max_chunks is None or n < max_chunks:
             chunk = read(self._chunk_size)
+            n += 1
+            self.at_eof = not chunk
             if not chunk:
                 return
             yield from self.feed(chunk)
+
+    def rewind_if_truncated(self) -> None:
+        """Start over from the beginning when the file shrank (truncated or rotated in place)."""
+        stream = self._stream
+        try:
+            size = os.fstat(stream.fileno()).st_size
+        except (OSError, ValueError, AttributeError):
+            return
+        if size < stream.tell():
+            stream.seek(0)
+            self.reset()
 
     def feed(self, chunk: bytes) -> Iterator[LogEntry]:
         """Entries completed by ``chunk`` (for callers that read the stream themselves)."""
@@ -133,11 +151,5 @@ def follow(stream: BinaryIO, *, recover: bool = True, from_start: bool = False) 
     if not from_start:
         stream.seek(0, os.SEEK_END)
     while True:
-        try:
-            size = os.fstat(stream.fileno()).st_size
-        except (OSError, ValueError, AttributeError):
-            size = None
-        if size is not None and size < stream.tell():
-            stream.seek(0)
-            reader.reset()
+        reader.rewind_if_truncated()
         yield list(reader.poll())

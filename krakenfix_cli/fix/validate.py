@@ -32,6 +32,7 @@ from krakenfix_cli.fix.dictionary import MULTI_VALUE_TYPES, Dictionary, GroupDef
 from krakenfix_cli.fix.groups import tree_items
 from krakenfix_cli.fix.message import Message
 from krakenfix_cli.fix.tags import HEADER_TAGS
+from krakenfix_cli.fix.values import FIX_FLOAT_RE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -121,7 +122,6 @@ class Problem(tuple[int, int | None, str]):
 
 # -- value formats (QuickFIX's field convertors) -------------------------------------------------
 _INT_RE = re.compile(r"-?[0-9]+\Z")
-_FLOAT_RE = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
 _TIMESTAMP_RE = re.compile(r"[0-9]{4}([0-9]{2})([0-9]{2})-([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]{0,9})?\Z")
 _TIME_RE = re.compile(r"([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]{0,9})?\Z")
 _DATE_RE = re.compile(r"[0-9]{4}([0-9]{2})([0-9]{2})\Z")
@@ -156,7 +156,7 @@ def _is_int(value: str) -> bool:
 
 
 def _is_float(value: str) -> bool:
-    return _FLOAT_RE.match(value) is not None
+    return FIX_FLOAT_RE.match(value) is not None
 
 
 #: FIX44.xml type → format check; types not listed (STRING, CURRENCY, LOCALMKTDATE, DATA,

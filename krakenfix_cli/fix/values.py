@@ -117,14 +117,39 @@ def format_decimal(value: Decimal | int | str | float) -> str:
     return text or "0"
 
 
+#: A CompID the tool accepts: it goes into a field and into file names (QuickFIX log names),
+#: so only letters, digits, ``.``, ``_`` and ``-``, not starting with ``.`` (no ``..``, ``/``, SOH, ``=``).
+COMP_ID_RE = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}\Z")
+#: An API key (Username 553): printable ASCII without spaces (base64 keys may hold ``+/=``).
+API_KEY_RE = re.compile(r"[!-~]{1,256}\Z")
+
+
+#: A FIX float/Qty/Price on the wire: ASCII digits, an optional sign and point (never ``\\d``,
+#: which takes full-width and other Unicode digits; never an exponent, ``_``, nan or inf).
+FIX_FLOAT_RE = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
+#: A quantity or price as a user types it: plain ASCII decimal, no sign (the one rule for the
+#: CLI options, the REPL and the order builders).
+AMOUNT_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?\Z")
+
+
 def parse_decimal(text: str) -> Decimal:
     """A FIX float/Qty/Price value as :class:`Decimal`; raises :class:`FixError`."""
-    if not text or not re.fullmatch(r"-?(\d+\.?\d*|\.\d+)", text):
+    if not text or not FIX_FLOAT_RE.match(text):
         raise FixError(f"not a decimal: {text!r}")
     try:
         return Decimal(text)
     except InvalidOperation as exc:  # pragma: no cover - the regex already guards
         raise FixError(f"not a decimal: {text!r}") from exc
+
+
+def parse_amount(text: str) -> Decimal:
+    """A typed quantity or price (``0.01``, ``50000``) as :class:`Decimal`; FixError otherwise.
+
+    ``Decimal()`` itself takes ``0_01`` (= 1), ``1e3``, full-width digits, nan and inf.
+    """
+    if not AMOUNT_RE.match(text):
+        raise FixError(f"not a plain decimal: {text!r}")
+    return Decimal(text)
 
 
 def format_value(value: object) -> str:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Self
 
+from krakenfix_cli.fix.errors import FixError
 from krakenfix_cli.fix.message import Message
-from krakenfix_cli.fix.values import format_decimal, format_utc_timestamp
+from krakenfix_cli.fix.values import format_decimal, format_utc_timestamp, parse_amount
 from krakenfix_cli.kraken.clordid import is_valid_derivatives_clordid, is_valid_spot_clordid
 
 
@@ -230,9 +231,12 @@ MAX_EXPIRE_AHEAD = 31 * 86400.0
 # -- argument checks ----------------------------------------------------------------------------
 def _dec(name: str, value: Decimal | int | str, *, positive: bool = True) -> Decimal:
     try:
-        d = value if isinstance(value, Decimal) else Decimal(str(value))
-    except InvalidOperation:
-        raise OrderArgumentError(f"{name} must be a number, got {value!r}") from None
+        d = value if isinstance(value, Decimal) else parse_amount(str(value))
+    except FixError:
+        raise OrderArgumentError(
+            f"{name} must be a positive plain decimal like 0.01 (ASCII digits, no sign, exponent or '_'), "
+            f"got {value!r}"
+        ) from None
     if not d.is_finite() or (positive and d <= 0):
         raise OrderArgumentError(f"{name} must be a positive number, got {value!r}")
     return d

@@ -34,7 +34,7 @@ from typing import Any, Protocol
 
 from krakenfix_cli.fix.encode import encode_fields
 from krakenfix_cli.fix.errors import FramingError, MessageError
-from krakenfix_cli.fix.framing import checksum
+from krakenfix_cli.fix.framing import MAX_FRAME_LENGTH, checksum
 from krakenfix_cli.fix.message import Message, decode, parse_fields
 from krakenfix_cli.fix.redact import MASK
 from krakenfix_cli.ops.report import Reporter
@@ -72,6 +72,12 @@ def _scrub(text: str) -> str:
     return _SECRET_IN_TEXT.sub(lambda m: f"{m.group(1)}={MASK}", text)
 
 
+#: Problems reported per message; the rest are counted in one "... and N more" line.
+MAX_PROBLEMS_PER_MESSAGE = 20
+#: Characters of one problem text (values are quoted in them).
+MAX_PROBLEM_TEXT = 300
+
+
 class _Run:
     """One decode run: counts, and the reporter every finding goes to."""
 
@@ -82,6 +88,8 @@ class _Run:
         self.result = DecodeResult()
 
     def problem(self, source: str, text: str, layer: str) -> None:
+        if len(text) > MAX_PROBLEM_TEXT:  # a problem quoting a huge value stays one readable line
+            text = f"{text[:MAX_PROBLEM_TEXT]}... ({len(text) - MAX_PROBLEM_TEXT} more characters)"
         p = Problem(source, _scrub(text), layer)
         self.result.problems.append(p)
         self.reporter.warn(f"{p.source}: {p.text}")
@@ -97,11 +105,17 @@ class _Run:
             # A body typed without any header (35=D|11=...|) is checked as a body: the header is
             # the session engine's to fill, so its absence is not a problem of the message.
             body_only = not any(t in msg for t in (34, 49, 52, 56))
-            for _reason, ref_tag, text in validate(msg, self.dictionary, body_only=body_only):
+            more = 0
+            for n, (_reason, ref_tag, text) in enumerate(validate(msg, self.dictionary, body_only=body_only)):
+                if n >= MAX_PROBLEMS_PER_MESSAGE:
+                    more += 1
+                    continue
                 where = ""
                 if ref_tag is not None:
                     where = f" [{self.dictionary.field_name(ref_tag)}({ref_tag})]"
                 self.problem(source, f"{text}{where}", "dictionary")
+            if more:
+                self.problem(source, f"... and {more} more problem(s) in this message", "dictionary")
         if len(self.result.problems) > problems_before:
             self.result.invalid += 1
 
@@ -241,8 +255,13 @@ class _Run:
         else:
             self.lines(_lines(first, inp.stream), inp.source)
 
-    def lines(self, lines: Iterable[bytes], source: str) -> None:
+    def lines(self, lines: Iterable[bytes | None], source: str) -> None:
         for n, line_bytes in enumerate(lines, 1):
+            if line_bytes is None:
+                self.problem(f"{source} line {n}", f"longer than {MAX_FRAME_LENGTH} bytes, no message is; skipped",
+                             "framing")
+                self.result.invalid += 1
+                continue
             line = line_bytes.decode("latin-1").strip()
             if not line or line.startswith("#"):
                 continue
@@ -294,14 +313,34 @@ def _chunks(first: bytes, stream: BinaryReader) -> Iterator[bytes]:
         yield data
 
 
-def _lines(first: bytes, stream: BinaryReader) -> Iterator[bytes]:
-    pending = b""
+def _lines(first: bytes, stream: BinaryReader) -> Iterator[bytes | None]:
+    """The input's lines; ``None`` for a line longer than any message, which is skipped unread.
+
+    A line is held only up to ``MAX_FRAME_LENGTH`` bytes, so memory stays flat on a 50 MB line
+    or on input with no newline at all.
+    """
+    parts: list[bytes] = []
+    held = 0
+    skipping = False
     for chunk in _chunks(first, stream):
-        pending += chunk
-        *whole, pending = pending.split(b"\n")
-        yield from whole
-    if pending:
-        yield pending
+        start = 0
+        while True:
+            nl = chunk.find(b"\n", start)
+            piece = chunk[start:] if nl < 0 else chunk[start:nl]
+            if not skipping:
+                parts.append(piece)
+                held += len(piece)
+                if held > MAX_FRAME_LENGTH:
+                    parts, held, skipping = [], 0, True
+                    yield None
+            if nl < 0:
+                break
+            if not skipping:
+                yield b"".join(parts)
+            parts, held, skipping = [], 0, False
+            start = nl + 1
+    if parts and not skipping:
+        yield b"".join(parts)
 
 
 def decode_inputs(

@@ -30,6 +30,9 @@ ADVICE = {
                  "secrets file",
     "API key": "check --api-key / KRAKENFIX_API_KEY: the key must be of type FIX (Kraken Pro → Settings → API)",
     "CompID": "check --sender-comp-id / --target-comp-id against what Kraken assigned",
+    "sequence numbers": "the stored MsgSeqNum(34) numbers no longer match the gateway's (it restarted them: the "
+                        "22:00 UTC rollover, or a new simulator); run `krakenfix logon`, which logs on with "
+                        "ResetSeqNumFlag(141)=Y, then retry",
 }
 
 
@@ -170,7 +173,8 @@ def _connect_advice(spec: ClientSpec, stage: str) -> str:
     if stage == "tcp":
         return "check --host/--port and that the gateway (or `krakenfix sim`) is running, or try --sim"
     if stage == "tls":
-        return ("check --tls/--no-tls against the port; for a self-signed UAT or simulator certificate use "
+        return ("check --tls/--no-tls against the port; trust the simulator's or your proxy's CA with "
+                "--ca-file PATH; for a self-signed UAT or simulator certificate use "
                 "--insecure (never against production)")
     return "check the network, or raise --timeout"
 

@@ -21,6 +21,8 @@ class Outcome(StrEnum):
     "Accepted / cancelled / done (exit 0)."
     REJECTED = "rejected"
     "The gateway said no, or orders survived (exit 1)."
+    NOT_FILLED = "not-filled"
+    "An IOC/FOK order filled nothing and was cancelled: not a refusal (exit 6)."
     TIMED_OUT = "timed-out"
     "No answer in time (exit 4)."
     DRY_RUN = "dry-run"

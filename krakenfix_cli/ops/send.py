@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from krakenfix_cli.client import Client
+from krakenfix_cli.fix.errors import FixError
+from krakenfix_cli.fix.framing import MAX_BODY_LENGTH
 from krakenfix_cli.fix.message import Message, parse_fields
+from krakenfix_cli.fix.values import parse_decimal
 from krakenfix_cli.kraken import builders
 from krakenfix_cli.ops.outcomes import ConnRef, Ledger, Outcome, SendResult
 from krakenfix_cli.ops.report import Reporter
@@ -26,8 +29,12 @@ SETTLE = 0.25
 #: Header and trailer tags the engine writes itself; dropped from ``--raw`` text.
 ENGINE_TAGS = frozenset({8, 9, 10, 34, 49, 52, 56})
 WAITS = ("ack", "fill", "none")
+#: Quantity and price tags of --raw text: OrderQty, Price, StopPx, CashOrderQty, MinQty, MaxFloor, DisplayQty.
+AMOUNT_TAGS = frozenset({38, 44, 99, 152, 110, 111, 1138})
 #: ExecType(150) values that end an order without (full) execution.
 ENDING = frozenset({"4", "C", "8"})
+#: TimeInForce(59) values whose unfilled part the engine cancels at once.
+IMMEDIATE_TIFS = frozenset({"3", "4"})
 
 
 class RawMessageError(ValueError):
@@ -93,6 +100,9 @@ def parse_when(text: str, now: float) -> float:
 
 def message_from_text(text: str) -> Message:
     """``35=D|11=...`` (``|`` or SOH) → a body-only Message; header/trailer fields are the engine's."""
+    if len(text) > MAX_BODY_LENGTH:
+        raise RawMessageError(f"the message is {len(text)} bytes; the limit is {MAX_BODY_LENGTH} "
+                              "(BodyLength the framer accepts): send a smaller message")
     body = text.strip().replace("|", "\x01")
     if not body:
         raise RawMessageError("the message is empty; give it as '35=D|11=...|55=BTC/USD|...'")
@@ -106,6 +116,13 @@ def message_from_text(text: str) -> Message:
     if not msg_type:
         raise RawMessageError("the message has no MsgType(35); start it with 35=<type>|")
     kept = [(t, v) for t, v in fields if t not in ENGINE_TAGS and t != 35]
+    for tag, value in kept:
+        if tag in AMOUNT_TAGS:
+            try:
+                parse_decimal(value)
+            except FixError:
+                raise RawMessageError(f"{tag}={value!r} is not a FIX decimal; write quantities and prices "
+                                      "in plain ASCII digits like 0.01 (no '_', exponent or nan)") from None
     return Message.new(msg_type, *kept)
 
 
@@ -223,6 +240,8 @@ async def send_message(
     loop_deadline = clock.monotonic() + timeout
     acked_at: float | None = None
     cancel_expected = msg.msg_type in ("F", "q")
+    # IOC(3)/FOK(4): the engine cancels what does not fill at once; that is the order working.
+    immediate = msg.msg_type == "D" and msg.get(59) in IMMEDIATE_TIFS
     while True:
         now_m = clock.monotonic()
         if acked_at is not None:
@@ -249,6 +268,8 @@ async def send_message(
         if reply.msg_type == "8":
             result.order_id = reply.get(37) or result.order_id
             result.ord_status = reply.get(39) or result.ord_status
+        if immediate and reply.msg_type == "8" and reply.get(150) in ("4", "C"):
+            return _immediate_outcome(result, msg, reply)
         why = rejection(reply, cancel_expected=cancel_expected)
         if why is not None:
             result.outcome, result.reason = Outcome.REJECTED, why
@@ -273,6 +294,24 @@ async def send_message(
     what = "fill" if wait == "fill" else "answer"
     got = f"; last status OrdStatus(39)={result.ord_status}" if result.ord_status else ""
     result.reason = f"no {what} within {timeout:g} s{got}"
+    return result
+
+
+def _immediate_outcome(result: SendResult, sent: Message, cancel: Message) -> SendResult:
+    """An IOC/FOK's cancel: OK with the fill when anything filled, NOT_FILLED (exit 6) when nothing did."""
+    tif = "IOC" if sent.get(59) == "3" else "FOK"
+    cum = cancel.get(14) or "0"
+    qty = cancel.get(38) or sent.get(38) or "?"
+    try:
+        filled = Decimal(cum) > 0
+    except ArithmeticError:
+        filled = False
+    if filled:
+        result.outcome = Outcome.OK
+        result.reason = f"filled {cum} of {qty} ({tif}: the remainder was cancelled)"
+    else:
+        result.outcome = Outcome.NOT_FILLED
+        result.reason = f"{tif}: nothing filled of {qty}; the order was cancelled ({cancel.get(58) or 'no liquidity'})"
     return result
 
 

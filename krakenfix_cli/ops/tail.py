@@ -374,20 +374,28 @@ async def tail_file(
                 return True
         return False
 
-    if not follow:
-        if emit(logfile.read_log(stream)):
-            result.stopped_by = "max-messages"
-        else:
-            result.stopped_by = "end of file"
-        return result
-    batches = logfile.follow(stream, from_start=True)
+    # One chunk at a time, yielding to the loop in between: Ctrl-C and SIGTERM stop a read of
+    # an endless input (``/dev/zero``) at once, and memory stays one chunk plus a frame.
+    reader = logfile.LogReader(stream)
     while True:
-        if emit(next(batches)):
+        if follow:
+            reader.rewind_if_truncated()
+        if emit(reader.poll(max_chunks=1)):
             result.stopped_by = "max-messages"
+            return result
+        if stop.is_set():
+            result.stopped_by = "interrupted"
             return result
         left = None if deadline is None else deadline - clock.monotonic()
         if left is not None and left <= 0:
             result.stopped_by = "duration"
+            return result
+        if not reader.at_eof:
+            await asyncio.sleep(0)
+            continue
+        if not follow:
+            emit(reader.close())
+            result.stopped_by = "end of file"
             return result
         if await _wait(stop, poll_interval if left is None else min(poll_interval, left)):
             result.stopped_by = "interrupted"

@@ -14,6 +14,7 @@ from typing import Any
 
 from krakenfix_cli.fix.message import Message
 from krakenfix_cli.fix.redact import MASK, SECRET_TAGS
+from krakenfix_cli.render.escape import escape_text
 from krakenfix_cli.render.theme import ANSI, ANSI_RESET, Kind, classify
 
 _ARROW = {"in": "<", "out": ">"}
@@ -86,7 +87,7 @@ class CompactRenderer:
             self._reject(msg, parts)
         else:
             self._generic(msg, parts)
-        text = " ".join(parts)
+        text = escape_text(" ".join(parts))
         if self._color:
             sgr = ANSI[classify(msg)]
             if sgr:

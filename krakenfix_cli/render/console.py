@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from krakenfix_cli.render.env import Env
+from krakenfix_cli.render.escape import escape_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -52,7 +53,7 @@ def _prefixed(env: Env, label: str, sgr: str, text: str) -> str:
     head = f"{PROG}: {label}:"
     if env.color_stderr:
         head = f"{sgr}{head}\x1b[0m"
-    return f"{head} {text}\n"
+    return f"{head} {escape_text(text)}\n"
 
 
 def write_error(env: Env, text: str) -> None:
@@ -68,6 +69,7 @@ def write_warning(env: Env, text: str) -> None:
 
 def write_note(env: Env, text: str) -> None:
     """A plain informational line on stderr (dim on a TTY), so stdout stays machine-readable."""
+    text = escape_text(text)
     if env.color_stderr:
         env.stderr.write(f"\x1b[2m{text}\x1b[0m\n")
     else:
@@ -117,7 +119,7 @@ class TerminalReporter:
         for c in columns:
             t.add_column(c)
         for r in rows:
-            t.add_row(*r)
+            t.add_row(*(escape_text(v) for v in r))
         make_console(self.env).print(t)
 
     def _clear_progress(self) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from krakenfix_cli.fix.message import Message
 from krakenfix_cli.fix.redact import MASK, redact_fields
 from krakenfix_cli.render.compact import clock_text
+from krakenfix_cli.render.escape import escape_text
 from krakenfix_cli.render.theme import STYLES, classify
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ def header_line(msg: Message, d: Any, direction: str | None, when: float | None)
     seq = msg.get(34)
     if seq is not None:
         parts.append(f"34={seq}")
-    return " ".join(parts)
+    return escape_text(" ".join(parts))
 
 
 def _add_rows(table: Table, nodes: list[Any], d: Any, depth: int) -> None:
@@ -53,8 +54,8 @@ def _add_rows(table: Table, nodes: list[Any], d: Any, depth: int) -> None:
         table.add_row(
             Text(str(tag), style=STYLES["tag"], justify="right"),
             Text(indent + d.field_name(tag), style=STYLES["name"]),
-            Text(value, style=STYLES["secret"] if value == MASK else STYLES["value"]),
-            Text(meaning or "", style=STYLES["enum"]),
+            Text(escape_text(value), style=STYLES["secret"] if value == MASK else STYLES["value"]),
+            Text(escape_text(meaning or ""), style=STYLES["enum"]),
         )
         if isinstance(node, GroupNode):
             for entry in node.entries:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, field
 
+from krakenfix_cli.fix.errors import FixError
+from krakenfix_cli.fix.values import parse_amount
 from krakenfix_cli.repl.state import OUTPUT_MODES
 
 
@@ -230,14 +232,13 @@ def _words(text: str) -> list[str]:
 
 
 def _number(word: str, what: str) -> str:
-    text = word.replace("_", "").replace(",", "")
     try:
-        value = float(text)
-    except ValueError:
-        raise CommandError(f"{what} must be a number, got {word!r}") from None
+        value = parse_amount(word)
+    except FixError:
+        raise CommandError(f"{what} must be a plain decimal like 0.01, got {word!r}") from None
     if value <= 0:
         raise CommandError(f"{what} must be positive, got {word!r}")
-    return text
+    return word
 
 
 def parse(line: str) -> Command:

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Sequence
 
-from krakenfix_cli.fix.encode import encode_fields, encode_text
+from krakenfix_cli.fix.encode import encode_fields, encode_text, join_fields
 from krakenfix_cli.fix.errors import FixError, FramingError
 from krakenfix_cli.fix.framing import Framer
 from krakenfix_cli.fix.message import Field, Message, decode
@@ -310,13 +310,15 @@ class Session:
         """
         seq = self.store.next_sender_seq
         cfg = self.config
-        body = "".join([f"{t}={v}\x01" for t, v in fields if t not in _NOT_BODY])
+        body = join_fields([f for f in fields if f[0] not in _NOT_BODY])
         extra = [f for f in fields if f[0] in _EXTRA_HEADER]
         if extra:
-            head = "".join([f"{t}={v}\x01" for t, v in self._header(mtype, seq, now, extra)])
+            head = join_fields(self._header(mtype, seq, now, extra))
         else:
             head = (f"35={mtype}\x0134={seq}\x0149={cfg.sender_comp_id}\x0152={format_utc_timestamp(now)}"
                     f"\x0156={cfg.target_comp_id}\x01")
+            if head.count("\x01") != 5:
+                head = join_fields(self._header(mtype, seq, now, []))  # raises: a CompID holds SOH
         frame = encode_text(head + body, cfg.begin_string)
         # Store, then send. Password(554)/RawData(96) never reach the disk, in any message:
         # admin messages are gap-filled on resend, and a resent app message cannot sensibly

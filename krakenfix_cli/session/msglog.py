@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from krakenfix_cli.fix.redact import redact_frame
+from krakenfix_cli.fix.values import COMP_ID_RE
 from krakenfix_cli.session.appendonly import append_record
 
 TIMESTAMP_DIGITS = 9
@@ -38,7 +39,14 @@ def format_log_timestamp(now: float) -> str:
 
 
 def log_file_prefix(sender: str, target: str, begin_string: str = "FIX.4.4", qualifier: str = "") -> str:
-    """``FIX.4.4-SENDER-TARGET`` (``-QUALIFIER`` when given), QuickFIX's session id in file names."""
+    """``FIX.4.4-SENDER-TARGET`` (``-QUALIFIER`` when given), QuickFIX's session id in file names.
+
+    A CompID that is not file-name safe (``/``, ``..``, SOH) is refused here as well as in the
+    settings, so no name can point outside the log directory.
+    """
+    for part in (sender, target):
+        if not COMP_ID_RE.match(part):
+            raise ValueError(f"CompID {part!r} cannot name a log file (letters, digits, '.', '_', '-' only)")
     prefix = f"{begin_string}-{sender}-{target}"
     return f"{prefix}-{qualifier}" if qualifier else prefix
 

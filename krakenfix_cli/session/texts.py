@@ -18,9 +18,13 @@ def reject_text(reason: int) -> str:
     return REJECT_TEXTS.get(reason, "Other")
 
 
+#: How :func:`seq_too_low` starts, so the client can tell a sequence mismatch from a refusal.
+SEQ_TOO_LOW = "MsgSeqNum too low"
+
+
 def seq_too_low(expected: int, received: int) -> str:
     """Logout text when MsgSeqNum(34) is too low without PossDupFlag(43) (scenario 2c)."""
-    return f"MsgSeqNum too low, expecting {expected} but received {received}"
+    return f"{SEQ_TOO_LOW}, expecting {expected} but received {received}"
 
 
 def incorrect_begin_string() -> str:

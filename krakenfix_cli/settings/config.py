@@ -9,12 +9,14 @@ in place (pgcli's habit, STYLE.md rule 11).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from krakenfix_cli.fix.values import API_KEY_RE, COMP_ID_RE
 from krakenfix_cli.kraken.auth import ApiSecret
 from krakenfix_cli.kraken.profiles import (
     BUILTIN_PROFILES,
@@ -61,6 +63,7 @@ DEFAULT_CONFIG = """\
 # port = 4001
 # tls = true
 # insecure = false                     # skip certificate checks (UAT only)
+# ca_file = "~/corp-proxy-ca.pem"      # trust this CA bundle for TLS (also --ca-file, KRAKENFIX_CA_FILE)
 # heartbeat = 60                       # HeartBtInt(108), seconds
 # cancel_on_disconnect = true          # 8674=0: Kraken cancels this session's orders on a drop
 """
@@ -72,6 +75,7 @@ _PROFILE_KEYS = {
     "port": int,
     "tls": bool,
     "insecure": bool,
+    "ca_file": str,
     "sender_comp_id": str,
     "target_comp_id": str,
     "api_key": str,
@@ -96,6 +100,7 @@ class ProfileSettings:
     api_key: str | None = None
     insecure: bool = False
     cancel_on_disconnect: bool | None = None
+    ca_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,7 @@ def _apply(base: ProfileSettings, name: str, table: Mapping[str, Any]) -> Profil
         api_key=table.get("api_key", base.api_key),
         insecure=table.get("insecure", base.insecure),
         cancel_on_disconnect=table.get("cancel_on_disconnect", base.cancel_on_disconnect),
+        ca_file=table.get("ca_file", base.ca_file),
     )
 
 
@@ -272,6 +278,7 @@ class ConnectionFlags:
     heartbeat: int | None = None
     state_dir: Path | None = None
     cancel_on_disconnect: bool | None = None
+    ca_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -295,6 +302,8 @@ class ConnectionSpec:
     cancel_on_disconnect: bool | None
     secret_source: str | None = None
     "Where the secret came from (env, keyring, a file path), for `logon` to report."
+    ca_file: Path | None = None
+    "A CA bundle to trust for TLS (--ca-file, KRAKENFIX_CA_FILE or the profile's ca_file)."
 
     @property
     def needs_credentials(self) -> bool:
@@ -310,6 +319,38 @@ def _env_int(env: Mapping[str, str], name: str) -> int | None:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name}={raw!r} is not a number") from None
+
+
+ENV_CA_FILE = "KRAKENFIX_CA_FILE"
+
+
+def _ca_file(flag: Path | None, environ: Mapping[str, str], configured: str | None, profile: str) -> Path | None:
+    """The CA bundle to trust, flag > env > profile; a missing or unreadable file is a usage error."""
+    raw = flag if flag is not None else environ.get(ENV_CA_FILE) or configured
+    if not raw:
+        return None
+    path = Path(raw).expanduser()
+    try:
+        with path.open("rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read the CA file {path}: {exc.strerror or exc}; fix --ca-file, "
+                          f"{ENV_CA_FILE} or ca_file in profile {profile!r}") from None
+    return path
+
+
+def _check_value(value: object, rule: re.Pattern[str], what: str, flag: str, env_name: str, profile: str) -> None:
+    """Every value that goes into a field or a file name passes here, wherever it came from.
+
+    SOH in a value would put extra fields on the wire (``553=KEY<SOH>8674=1``); ``/`` or ``..``
+    in a CompID would build a log path outside the state dir.
+    """
+    if not rule.match(str(value)):
+        shown = str(value).encode("unicode_escape").decode("ascii")
+        allowed = ("letters, digits, '.', '_' and '-' (at most 64, not starting with '.')" if rule is COMP_ID_RE
+                   else "printable ASCII without spaces or control characters")
+        raise ConfigError(f"{what} '{shown}' is not usable: it may hold only {allowed}; "
+                          f"fix {flag}, {env_name} or profile {profile!r}")
 
 
 def resolve(
@@ -354,6 +395,9 @@ def resolve(
             f"--insecure skips certificate checks and is refused for the production profile {name!r}; "
             "it is for UAT and the simulator only"
         )
+    _check_value(sender, COMP_ID_RE, "SenderCompID", "--sender-comp-id", ENV_SENDER, name)
+    _check_value(target, COMP_ID_RE, "TargetCompID", "--target-comp-id", ENV_TARGET, name)
+    ca_file = _ca_file(flags.ca_file, environ, settings.ca_file, name)
     heartbeat = flags.heartbeat if flags.heartbeat is not None else prof.heartbeat
     if heartbeat <= 0:
         raise ConfigError(f"heartbeat must be a positive number of seconds, got {heartbeat}")
@@ -361,6 +405,8 @@ def resolve(
     api_key = secret = source = None
     if not prof.market_data:
         api_key = api_key_from(flags.api_key, environ, settings.api_key)
+        if api_key is not None:
+            _check_value(api_key, API_KEY_RE, "API key", "--api-key", "KRAKENFIX_API_KEY", name)
         secret, source = load_secret(api_key, env=environ, secrets_path=config.secrets_file, keyring=keyring)
     return ConnectionSpec(
         profile=name,
@@ -381,4 +427,5 @@ def resolve(
             flags.cancel_on_disconnect if flags.cancel_on_disconnect is not None else settings.cancel_on_disconnect
         ),
         secret_source=source,
+        ca_file=ca_file,
     )

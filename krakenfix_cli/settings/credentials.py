@@ -119,18 +119,29 @@ def load_secret(
     environ = os.environ if env is None else env
     from_env = environ.get(ENV_API_SECRET)
     if from_env and from_env.strip():
-        return ApiSecret(from_env), "env"
+        return _usable(ApiSecret(from_env), ENV_API_SECRET), "env"
     if api_key is None:
         return None, None
     if keyring is not None and environ.get(ENV_NO_KEYRING, "") in ("", "0"):
         value = keyring(KEYRING_SERVICE, api_key)
         if value:
-            return ApiSecret(value), "keyring"
+            return _usable(ApiSecret(value), f"the OS keyring (service {KEYRING_SERVICE!r})"), "keyring"
     if secrets_path is not None and secrets_path.exists():
         secret = read_secrets_file(secrets_path).get(api_key)
         if secret is not None:
-            return secret, str(secrets_path)
+            return _usable(secret, str(secrets_path)), str(secrets_path)
     return None, None
+
+
+def _usable(secret: ApiSecret, where: str) -> ApiSecret:
+    """A secret that cannot sign is a usage error found here, not a crash at logon."""
+    try:
+        secret.key_bytes()
+    except ValueError:
+        raise CredentialsError(
+            f"the API secret from {where} is not valid base64; copy it again from Kraken Pro (Settings → API)"
+        ) from None
+    return secret
 
 
 def missing_secret_message(api_key: str | None, secrets_path: Path | None) -> str:

@@ -7,6 +7,9 @@ import socket
 import sys
 from pathlib import Path
 
+import pytest
+from run import run_cli
+
 sys.path.insert(0, str(Path(__file__).parents[1] / "ops"))
 from cli_harness import SimProc, kfx, scan_for_secret, sim_proc
 
@@ -100,3 +103,26 @@ def test_session_store_keeps_no_logon_password(sim_proc: SimProc, tmp_path: Path
     r = kfx("logon", "-o", "raw", env=sim_proc.env(tmp_path))
     assert r.exit_status == 0
     assert scan_for_secret(sim_proc.api_secret, [r.output], tmp_path / "state") == []
+
+
+
+@pytest.mark.parametrize(("extra", "env", "status"), [
+    ((), {}, 2),  # no API key: a usage error
+    (("--api-key", "K"), {"KRAKENFIX_API_SECRET": "AAAA"}, 4),  # nothing listens on port 1
+    (("--api-key", "K"), {"KRAKENFIX_API_SECRET": WRONG_SECRET[:-1] + "!"}, 2),  # not base64
+])
+def test_debug_adds_the_traceback_and_keeps_the_exit_status(extra: tuple[str, ...], env: dict[str, str],
+                                                            status: int) -> None:
+    args = ("logon", "--profile", "uat-spot", "--sender-comp-id", "ME", "--host", "127.0.0.1", "--port", "1",
+            "--timeout", "5", *extra)
+    env = {**env, "KRAKENFIX_NO_KEYRING": "1"}
+    plain = run_cli(*args, env=env)
+    debug = run_cli("--debug", *args, env=env)
+    by_env = run_cli(*args, env={**env, "KRAKENFIX_DEBUG": "1"})
+    assert plain.exit_status == debug.exit_status == by_env.exit_status == status, debug.output
+    line = plain.stderr.splitlines()[-1]
+    assert line.startswith("krakenfix: error: ")
+    assert debug.stderr.splitlines()[-1] == line
+    assert "Traceback" not in plain.output
+    if status == 2:  # raised as an exception: --debug shows where
+        assert "Traceback" in debug.stderr

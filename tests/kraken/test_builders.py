@@ -85,7 +85,7 @@ def test_all_optional_spot_fields_in_tag_order() -> None:
         ({"ord_type": "limit", "price": "1", "display_qty": "0.01"}, "1/15"),
         ({"ord_type": "market", "display_qty": "0.5"}, "limit orders only"),
         ({"ord_type": "limit", "price": "-1"}, "positive"),
-        ({"ord_type": "limit", "price": "abc"}, "must be a number"),
+        ({"ord_type": "limit", "price": "abc"}, "positive plain decimal"),
         ({"ord_type": "limit", "price": "1", "exec_inst": ["f", "q"]}, "exclude each other"),
         ({"ord_type": "limit", "price": "1", "exec_inst": ["Z"]}, "unknown ExecInst"),
         ({"ord_type": "limit", "price": "1", "leverage": "5"}, "Leverage"),

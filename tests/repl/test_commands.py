@@ -48,7 +48,7 @@ def test_long_form_accepts_option_equals_value() -> None:
     ("line", "words"),
     [
         ("buy", "usage: buy QTY SYMBOL"),
-        ("buy abc BTC/USD", "quantity must be a number"),
+        ("buy abc BTC/USD", "quantity must be a plain decimal"),
         ("buy 1 BTC/USD @", "a price must follow"),
         ("buy 1 BTC/USD banana", "unexpected 'banana'"),
         ("order --side buy --qty 1", "missing --symbol"),
