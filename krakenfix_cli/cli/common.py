@@ -115,7 +115,9 @@ def resolve_target(flags: ConnectionFlags, *, sim: bool, need_credentials: bool 
     """Flags > env > config > profile → a Target; ``--sim`` needs no profile or credentials."""
     if sim:
         from krakenfix_cli.settings import paths
+        from krakenfix_cli.settings.config import check_flag_values
 
+        check_flag_values(flags)  # a bad typed value is refused even where the profile is not needed
         try:
             conn = resolve(flags, keyring=None)
             spec = client_spec(conn)

@@ -347,10 +347,24 @@ def _check_value(value: object, rule: re.Pattern[str], what: str, flag: str, env
     """
     if not rule.match(str(value)):
         shown = str(value).encode("unicode_escape").decode("ascii")
-        allowed = ("letters, digits, '.', '_' and '-' (at most 64, not starting with '.')" if rule is COMP_ID_RE
-                   else "printable ASCII without spaces or control characters")
-        raise ConfigError(f"{what} '{shown}' is not usable: it may hold only {allowed}; "
+        raise ConfigError(f"{what} '{shown}' is not usable: it may hold only {_allowed(rule)}; "
                           f"fix {flag}, {env_name} or profile {profile!r}")
+
+
+def check_flag_values(flags: ConnectionFlags) -> None:
+    """The field values typed on the command line, checked on their own: ``--sim`` resolves no
+    profile (a broken config must not stop it), yet a bad value is still refused, not ignored."""
+    for value, rule, what, flag in ((flags.sender, COMP_ID_RE, "SenderCompID", "--sender-comp-id"),
+                                    (flags.target, COMP_ID_RE, "TargetCompID", "--target-comp-id"),
+                                    (flags.api_key, API_KEY_RE, "API key", "--api-key")):
+        if value is not None and not rule.match(str(value)):
+            shown = str(value).encode("unicode_escape").decode("ascii")
+            raise ConfigError(f"{what} '{shown}' is not usable: it may hold only {_allowed(rule)}; fix {flag}")
+
+
+def _allowed(rule: re.Pattern[str]) -> str:
+    return ("letters, digits, '.', '_' and '-' (at most 64, not starting with '.')" if rule is COMP_ID_RE
+            else "printable ASCII without spaces or control characters")
 
 
 def resolve(

@@ -81,6 +81,16 @@ def test_values_for_fields_and_file_names_are_validated(option: str, value: str,
     assert "\x01" not in r.stderr
 
 
+@pytest.mark.parametrize(("option", "value", "what"), [
+    ("--sender-comp-id", "../../escape", "SenderCompID"),
+    ("--api-key", "KEY\x01" + "8674=1", "API key"),
+])
+def test_sim_refuses_a_bad_typed_value_too(option: str, value: str, what: str) -> None:
+    """--sim needs no profile, but a value typed for a field is still refused, not ignored."""
+    r = run_cli("logon", "--sim", option, value, "-o", "compact")
+    _one_usage_line(r, what, option)
+
+
 def test_the_environment_is_validated_too() -> None:
     r = run_cli("logon", "--profile", "uat-spot", "--host", "127.0.0.1", "--port", "1", "--api-key", "K",
                 env={"KRAKENFIX_SENDER_COMP_ID": "../x", "KRAKENFIX_API_SECRET": "AAAA",
