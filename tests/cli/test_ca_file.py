@@ -35,7 +35,7 @@ def tls_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Pat
             time.sleep(0.05)
         info = json.loads(endpoint.read_text())
         env = {"KRAKENFIX_API_SECRET": info["api_secret"], "KRAKENFIX_NO_KEYRING": "1"}
-        yield int(port_file.read_text()), state / "sim-ca.pem", {**env, "KEY": info["api_key"]}
+        yield int(port_file.read_text()), Path(info["ca_file"]), {**env, "KEY": info["api_key"]}
     finally:
         proc.terminate()
         proc.wait(20)
