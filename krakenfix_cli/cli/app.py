@@ -168,6 +168,9 @@ def _write_debug_log(exc: BaseException, args: list[str]) -> str:
     return "(could not be written)"
 
 
+MESSAGE_LIMIT_ENV = "KRAKENFIX_MAX_MESSAGE_BYTES"
+
+
 def _private_state(args: list[str]) -> None:
     """Everything krakenfix creates is owner-only; a state dir made looser before is tightened."""
     os.umask(0o077)
@@ -181,6 +184,21 @@ def _private_state(args: list[str]) -> None:
         pass
 
 
+def _message_limit() -> str | None:
+    """Apply ``KRAKENFIX_MAX_MESSAGE_BYTES`` (the bound on one FIX message); the error line if bad."""
+    text = os.environ.get(MESSAGE_LIMIT_ENV, "").strip()
+    if not text:
+        return None
+    from krakenfix_cli.fix import framing
+
+    try:
+        framing.set_max_body_length(int(text) if text.isascii() and text.isdigit() else -1)
+    except ValueError:
+        low, high = framing.MAX_BODY_LENGTH_RANGE
+        return f"{MESSAGE_LIMIT_ENV}={text!r} is not usable; give a whole number of bytes from {low} to {high}"
+    return None
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI on ``argv`` and return the exit status (never raises; --debug adds tracebacks)."""
     from krakenfix_cli.cli.errors import describe
@@ -191,6 +209,10 @@ def run(argv: list[str] | None = None) -> int:
     debug = _debug_requested(args)
     _private_state(args)
     guard_stdout()  # a reader that goes away (`| head -1`) does not stop the command
+    bad_limit = _message_limit()
+    if bad_limit is not None:
+        write_error(_env_for_errors(), bad_limit)
+        return ExitStatus.USAGE
     try:
         command = typer.main.get_command(build_app(_named_command(args)))
         rv = command.main(args=args, prog_name=PROG, standalone_mode=False)

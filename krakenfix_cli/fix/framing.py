@@ -39,11 +39,29 @@ from krakenfix_cli.fix.errors import FrameProblem, FramingError
 
 _START = b"8=FIX"
 _TRAILER = b"\x0110="
+#: The default bound on a message: 1 MiB of body (``KRAKENFIX_MAX_MESSAGE_BYTES`` changes it).
+DEFAULT_MAX_BODY_LENGTH = 1 << 20
+#: The accepted range for that setting: a Logon fits in the least, and the most still keeps
+#: memory flat when every frame is hostile.
+MAX_BODY_LENGTH_RANGE = (1024, 64 << 20)
 #: BodyLength above this is treated as corrupt instead of waiting for that many bytes.
-MAX_BODY_LENGTH = 1 << 20
+MAX_BODY_LENGTH = DEFAULT_MAX_BODY_LENGTH
 #: The longest frame the framer holds while waiting for its trailer: BodyLength's bound plus
 #: room for the header and trailer. Memory stays bounded by this on any input.
 MAX_FRAME_LENGTH = MAX_BODY_LENGTH + 64
+
+
+def set_max_body_length(limit: int) -> None:
+    """Set the message bound for this process (the CLI does, from its setting, before any I/O).
+
+    Module globals, read where they are used (``framing.MAX_BODY_LENGTH``), so the framer's
+    hot loop pays no more than it did for a constant."""
+    global MAX_BODY_LENGTH, MAX_FRAME_LENGTH
+    low, high = MAX_BODY_LENGTH_RANGE
+    if not low <= limit <= high:
+        raise ValueError(f"a message limit must be {low} to {high} bytes")
+    MAX_BODY_LENGTH = limit
+    MAX_FRAME_LENGTH = limit + 64
 _QUIET_GARBAGE = re.compile(rb"[\s]*(\d{8}-\d{2}:\d{2}:\d{2}(\.\d+)?\s*:\s*)?[\s]*")
 #: What the end of a feed may hold of a log line before its frame starts.
 _PARTIAL_PREFIX = re.compile(rb"[\d\-:. \t\r]*(?:8(?:=(?:F(?:I(?:X)?)?)?)?)?")

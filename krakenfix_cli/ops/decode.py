@@ -32,9 +32,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from krakenfix_cli.fix import framing
 from krakenfix_cli.fix.encode import encode_fields
 from krakenfix_cli.fix.errors import FramingError, MessageError
-from krakenfix_cli.fix.framing import MAX_FRAME_LENGTH, checksum
+from krakenfix_cli.fix.framing import checksum
 from krakenfix_cli.fix.message import Message, decode, parse_fields
 from krakenfix_cli.fix.redact import MASK
 from krakenfix_cli.ops.report import Reporter
@@ -258,8 +259,8 @@ class _Run:
     def lines(self, lines: Iterable[bytes | None], source: str) -> None:
         for n, line_bytes in enumerate(lines, 1):
             if line_bytes is None:
-                self.problem(f"{source} line {n}", f"longer than {MAX_FRAME_LENGTH} bytes, no message is; skipped",
-                             "framing")
+                self.problem(f"{source} line {n}",
+                             f"longer than {framing.MAX_FRAME_LENGTH} bytes, no message is; skipped", "framing")
                 self.result.invalid += 1
                 continue
             line = line_bytes.decode("latin-1").strip()
@@ -330,7 +331,7 @@ def _lines(first: bytes, stream: BinaryReader) -> Iterator[bytes | None]:
             if not skipping:
                 parts.append(piece)
                 held += len(piece)
-                if held > MAX_FRAME_LENGTH:
+                if held > framing.MAX_FRAME_LENGTH:
                     parts, held, skipping = [], 0, True
                     yield None
             if nl < 0:

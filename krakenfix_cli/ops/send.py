@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from krakenfix_cli.client import Client
+from krakenfix_cli.fix import framing
 from krakenfix_cli.fix.errors import FixError
-from krakenfix_cli.fix.framing import MAX_BODY_LENGTH
 from krakenfix_cli.fix.message import Message, parse_fields
 from krakenfix_cli.fix.values import parse_decimal
 from krakenfix_cli.kraken import builders
@@ -100,8 +100,8 @@ def parse_when(text: str, now: float) -> float:
 
 def message_from_text(text: str) -> Message:
     """``35=D|11=...`` (``|`` or SOH) → a body-only Message; header/trailer fields are the engine's."""
-    if len(text) > MAX_BODY_LENGTH:
-        raise RawMessageError(f"the message is {len(text)} bytes; the limit is {MAX_BODY_LENGTH} "
+    if len(text) > framing.MAX_BODY_LENGTH:
+        raise RawMessageError(f"the message is {len(text)} bytes; the limit is {framing.MAX_BODY_LENGTH} "
                               "(BodyLength the framer accepts): send a smaller message")
     body = text.strip().replace("|", "\x01")
     if not body:

@@ -64,3 +64,27 @@ def test_send_refuses_a_message_over_the_size_limit(tmp_path: Path) -> None:
     r = run_cli("send", "--sim", "--file", str(msg), "--dry-run", "-o", "raw")
     assert r.exit_status == 2, r.stderr[:500]
     assert "the limit is 1048576" in r.stderr and r.stdout == ""
+
+
+def test_the_message_limit_is_configurable(tmp_path: Path) -> None:
+    from run import run_cli
+
+    msg = tmp_path / "mid.txt"
+    msg.write_text("35=D|11=1|55=BTC/USD|54=1|38=1|40=2|44=1000|58=" + "A" * 5000 + "|")
+    small = run_cli("send", "--sim", "--file", str(msg), "--dry-run", "-o", "raw",
+                    env={"KRAKENFIX_MAX_MESSAGE_BYTES": "4096"})
+    assert small.exit_status == 2 and "the limit is 4096" in small.stderr, small.stderr[:500]
+    line = tmp_path / "mid.log"
+    line.write_bytes(encode_text("35=0\x01112=" + "A" * 5000 + "\x01") + b"\n")
+    d = run_cli("decode", "--file", str(line), env={"KRAKENFIX_MAX_MESSAGE_BYTES": "4096"})
+    assert d.exit_status == 5 and "9=5010 is too large" in d.stderr, d.output[:500]
+    assert run_cli("decode", "--file", str(line)).exit_status == 0  # the default, 1 MiB, takes it
+
+
+@pytest.mark.parametrize("value", ["12", "abc", "1e6", "\uff14096", "999999999999"])
+def test_a_bad_message_limit_is_a_usage_error(value: str) -> None:
+    from run import run_cli
+
+    r = run_cli("decode", "8=FIX.4.4|9=5|35=0|10=000|", env={"KRAKENFIX_MAX_MESSAGE_BYTES": value})
+    assert r.exit_status == 2, r.output
+    assert r.stderr.count("\n") == 1 and "KRAKENFIX_MAX_MESSAGE_BYTES" in r.stderr, r.stderr
