@@ -71,6 +71,7 @@ def repl(
     from krakenfix_cli.cli import common
     from krakenfix_cli.cli.errors import CliError
     from krakenfix_cli.cli.options import get_env
+    from krakenfix_cli.kraken.profiles import MD_SUFFIX
     from krakenfix_cli.repl.app import ReplOptions, run_repl
     from krakenfix_cli.settings import paths
     from krakenfix_cli.transport import loop
@@ -85,6 +86,20 @@ def repl(
         profile=profile, host=host, port=port, tls=tls, insecure=insecure, sender_comp_id=sender_comp_id,
         target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir, ca_file=ca_file), sim=sim)
     common.production_banner(env, target)
+    instruments_from = None
+    if target.settings is not None and not target.embedded_sim and not target.spec.market_data:
+        # The profile's market-data twin lists the instruments (same host and SenderCompID).
+        import contextlib
+
+        from krakenfix_cli.ops.instruments import market_data_twin
+
+        with contextlib.suppress(Exception):  # no twin (a custom profile): the built-in list
+            twin = common.resolve_target(common.flags_from(
+                profile=target.settings.profile + MD_SUFFIX, host=host, port=None, tls=tls, insecure=insecure,
+                sender_comp_id=sender_comp_id, target_comp_id=None, api_key=None, state_dir=state_dir,
+                ca_file=ca_file),
+                sim=False, need_credentials=False)
+            instruments_from = market_data_twin(twin.spec)
     window = sim_refusal_window
     if window is None and sim_rollover_every is not None:
         window = min(1.0, sim_rollover_every / 2)
@@ -99,6 +114,7 @@ def repl(
         sim_refusal_window=window,
         sim_tls=True if tls is None else tls,
         history_path=paths.history_file(target.state_dir) if history else None,
+        instruments_from=instruments_from,
     )
     status = loop.run(run_repl(options))
     raise typer.Exit(status)

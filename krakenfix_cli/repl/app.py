@@ -91,6 +91,8 @@ class ReplOptions:
     sim_refusal_window: float | None = None
     sim_tls: bool = True
     history_path: Path | None = None
+    instruments_from: ClientSpec | None = None
+    "The market-data session that lists the gateway's instruments (for a trading session's completion)."
 
 
 _STYLES = {"ok": "\x1b[1;32m", "bad": "\x1b[1;31m", "warn": "\x1b[33m", "dim": "\x1b[2m", "info": "\x1b[36m"}
@@ -264,6 +266,25 @@ class Repl:
                       f"({self.spec.sender_comp_id}→{self.spec.target_comp_id})")
         self.state.endpoint = f"{self.spec.host}:{self.spec.port}"
         await self.logon(reset=self.spec.reset_on_logon, first=True)
+        if not self.spec.market_data:
+            from krakenfix_cli.ops.instruments import market_data_twin
+
+            source = market_data_twin(self.spec) if self.sim is not None else self.opts.instruments_from
+            if source is not None:
+                self.spawn(self._learn_instruments(source))
+
+    async def _learn_instruments(self, source: ClientSpec) -> None:
+        """Complete symbols from the gateway's InstrumentList, asked of its market-data session."""
+        from krakenfix_cli.ops.instruments import fetch_symbols
+
+        try:
+            symbols = await fetch_symbols(source, self.opts.timeout)
+        except Exception as exc:  # completion is a convenience: the built-in list stays
+            self.note(f"no InstrumentList from the market-data session ({_describe(exc)}); "
+                      "symbols complete from the built-in list")
+            return
+        self.state.learn_symbols(symbols)
+        self.note(f"{len(self.state.symbols)} instruments from InstrumentList(y) ready for completion")
 
     def _new_client(self, carry: Client | None = None) -> Client:
         from krakenfix_cli.ops.session import tap

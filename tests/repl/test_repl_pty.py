@@ -105,6 +105,17 @@ def test_mass_cancel_not_confirmed_sends_nothing(repl: Repl) -> None:
     assert repl.quit() == 0
 
 
+def test_symbols_complete_from_the_gateways_instrument_list(repl: Repl) -> None:
+    """A trading REPL asks the market-data twin for InstrumentList(y): the simulator lists BTC/USD
+    and ETH/USD only, so BTC/ completes to BTC/USD alone (the built-in list also had BTC/EUR)."""
+    repl.child.expect(loose("2 instruments from InstrumentList(y) ready for completion"))
+    repl.child.send("buy 0.01 BTC/")
+    repl.child.send("\t")
+    repl.child.expect(r"BTC/USD")
+    repl.child.send("\x03")
+    assert repl.quit() == 0
+
+
 def test_tab_completes_a_tag_name_and_an_enum_value(repl: Repl) -> None:
     child = repl.child
     child.send("raw 35=D|OrdTy")
