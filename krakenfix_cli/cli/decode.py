@@ -71,11 +71,11 @@ def decode(
         reporter = TerminalReporter(env, writer)
         result = decode_inputs(inputs, reporter, dictionary=dictionary, strict=strict)
         writer.flush()
-    if result.messages == 0 and not result.problems:
+    if result.messages == 0 and not result.problem_count:
         write_error(env, "no FIX message found in the input; check the file or the separators (`|` or SOH)")
         raise typer.Exit(ExitStatus.INVALID_FIX)
     if not result.ok:
-        bad = result.invalid or len(result.problems)
+        bad = result.invalid or result.problem_count
         write_error(env, f"{bad} invalid of {max(result.messages, bad)} "
                          f"message{'s' if result.messages != 1 else ''}; see the problems above")
         raise typer.Exit(ExitStatus.INVALID_FIX)

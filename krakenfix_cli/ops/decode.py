@@ -77,6 +77,9 @@ def _scrub(text: str) -> str:
 MAX_PROBLEMS_PER_MESSAGE = 20
 #: Characters of one problem text (values are quoted in them).
 MAX_PROBLEM_TEXT = 300
+#: Problems shown (and kept) in one run; past them a garbled file's problems are only counted,
+#: so stderr and memory stay bounded on any input.
+MAX_PROBLEMS_SHOWN = 200
 
 
 class _Run:
@@ -89,6 +92,11 @@ class _Run:
         self.result = DecodeResult()
 
     def problem(self, source: str, text: str, layer: str) -> None:
+        self.result.problem_count += 1
+        if self.result.problem_count > MAX_PROBLEMS_SHOWN:
+            if self.result.problem_count == MAX_PROBLEMS_SHOWN + 1:
+                self.reporter.warn(f"more than {MAX_PROBLEMS_SHOWN} problems: the rest are counted, not shown")
+            return
         if len(text) > MAX_PROBLEM_TEXT:  # a problem quoting a huge value stays one readable line
             text = f"{text[:MAX_PROBLEM_TEXT]}... ({len(text) - MAX_PROBLEM_TEXT} more characters)"
         p = Problem(source, _scrub(text), layer)
@@ -117,7 +125,7 @@ class _Run:
                 self.problem(source, f"{text}{where}", "dictionary")
             if more:
                 self.problem(source, f"... and {more} more problem(s) in this message", "dictionary")
-        if len(self.result.problems) > problems_before:
+        if self.result.problem_count > problems_before:
             self.result.invalid += 1
 
     # -- wire bytes ------------------------------------------------------------------------------
@@ -144,7 +152,7 @@ class _Run:
         if isinstance(item, FramingError):
             self._refused(item, source, what)
             return
-        before = len(self.result.problems)
+        before = self.result.problem_count
         try:
             msg = decode(item)
         except MessageError as exc:
@@ -177,7 +185,7 @@ class _Run:
             if self.frames([raw.encode("latin-1")], source, what="text") == 0:
                 self._show_unframed(raw, when)
             return
-        before = len(self.result.problems)
+        before = self.result.problem_count
         try:
             fields = parse_fields(raw)
         except MessageError as exc:

@@ -26,8 +26,11 @@ class DecodeResult:
     invalid: int = 0
     "Inputs with at least one problem (a refused frame counts as one)."
     problems: list[Problem] = field(default_factory=list)
+    "The first problems (``ops.decode.MAX_PROBLEMS_SHOWN``); the rest are only counted."
+    problem_count: int = 0
+    "Every problem found, shown or not."
 
     @property
     def ok(self) -> bool:
         """True when something was decoded and nothing was wrong."""
-        return self.messages > 0 and self.invalid == 0 and not self.problems
+        return self.messages > 0 and self.invalid == 0 and self.problem_count == 0

@@ -88,3 +88,18 @@ def test_a_bad_message_limit_is_a_usage_error(value: str) -> None:
     r = run_cli("decode", "8=FIX.4.4|9=5|35=0|10=000|", env={"KRAKENFIX_MAX_MESSAGE_BYTES": value})
     assert r.exit_status == 2, r.output
     assert r.stderr.count("\n") == 1 and "KRAKENFIX_MAX_MESSAGE_BYTES" in r.stderr, r.stderr
+
+
+def test_a_garbled_file_shows_a_bounded_number_of_problems_and_counts_them_all(tmp_path: Path) -> None:
+    from run import run_cli
+
+    from krakenfix_cli.ops.decode import MAX_PROBLEMS_SHOWN
+
+    bad = tmp_path / "garbled.log"
+    bad.write_bytes(b"".join(b"noise %d without any frame\n" % i for i in range(5000)))
+    r = run_cli("decode", "--file", str(bad), "-o", "compact")
+    assert r.exit_status == 5, r.stderr[-500:]
+    lines = r.stderr.splitlines()
+    assert len(lines) == MAX_PROBLEMS_SHOWN + 2, len(lines)  # the shown ones, "the rest are counted", the total
+    assert f"more than {MAX_PROBLEMS_SHOWN} problems" in lines[-2]
+    assert lines[-1] == "krakenfix: error: 5000 invalid of 5000 messages; see the problems above"
