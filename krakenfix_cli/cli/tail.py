@@ -50,6 +50,10 @@ def tail(
     exec_type: Annotated[list[str] | None, typer.Option(
         "--exec-type", "-e", rich_help_panel=FILTERS, show_default=False,
         help="ExecType(150) codes or words: new, trade, canceled, expired, replaced, ...")] = None,
+    where: Annotated[str | None, typer.Option(
+        "--where", "-w", rich_help_panel=FILTERS, show_default=False, metavar="EXPR",
+        help="Show only messages matching EXPR, the `krakenfix log grep` language: "
+             "'ExecType in (Trade, Canceled) and Symbol ~ ^BTC', '58 exists', 'not 43=Y'.")] = None,
     file: Annotated[Path | None, typer.Option("--file", "-f", dir_okay=False, show_default=False,
                                               help="Tail this FIX log instead of a live session.")] = None,
     follow: Annotated[bool, typer.Option("--follow", "-F", help="With --file: wait for new lines.")] = False,
@@ -83,7 +87,7 @@ def tail(
     env = get_env()
     mode = Mode(output)
     try:
-        filt = TailFilter.build(msg_type or [], symbol or [], clordid or [], exec_type or [])
+        filt = TailFilter.build(msg_type or [], symbol or [], clordid or [], exec_type or [], where)
     except FilterError as exc:
         raise CliError(str(exc), "see `krakenfix tail --help`") from None
     reporter = common.make_reporter(env, mode)

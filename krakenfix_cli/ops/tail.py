@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -51,8 +51,12 @@ class TailFilter:
     symbols: set[str] = field(default_factory=set)
     clordids: set[str] = field(default_factory=set)
     exec_types: set[str] = field(default_factory=set)
+    where: Callable[[Message, str], bool] | None = None
+    "A ``log grep`` expression (``--where``), over the message and its direction."
 
-    def matches(self, msg: Message) -> bool:
+    def matches(self, msg: Message, direction: str = "in") -> bool:
+        if self.where is not None and not self.where(msg, direction):
+            return False
         if self.msg_types and msg.msg_type not in self.msg_types:
             return False
         if self.symbols and msg.get(55) not in self.symbols:
@@ -63,13 +67,22 @@ class TailFilter:
 
     @classmethod
     def build(cls, msg_types: Iterable[str] = (), symbols: Iterable[str] = (), clordids: Iterable[str] = (),
-              exec_types: Iterable[str] = ()) -> TailFilter:
-        """From what the user typed: MsgType codes or names, ExecType codes or words."""
+              exec_types: Iterable[str] = (), where: str | None = None) -> TailFilter:
+        """From what the user typed: MsgType codes or names, ExecType codes or words, an expression."""
+        predicate = None
+        if where:
+            from krakenfix_cli.ops.logq.expr import ExprError, compile_expr
+
+            try:
+                predicate = compile_expr(where)
+            except ExprError as exc:
+                raise FilterError(f"bad --where expression at column {exc.column}: {exc.text}") from None
         return cls(
             msg_types={msg_type_code(t) for t in _split(msg_types)},
             symbols=set(_split(symbols)),
             clordids=set(_split(clordids)),
             exec_types={exec_type_code(t) for t in _split(exec_types)},
+            where=predicate,
         )
 
 
@@ -128,7 +141,7 @@ class _State:
                 return False
             if self.tracked:
                 self._journal(msg)
-        if not self.filt.matches(msg):
+        if not self.filt.matches(msg, direction or "in"):
             return False
         self.reporter.message(msg, direction, when)
         self.result.shown += 1

@@ -110,6 +110,21 @@ def test_tail_file_filters_a_recorded_log(steered_sim: SimThread, tmp_path: Path
     assert sorted(kinds) == ["35=8", "35=j"]
 
 
+def test_tail_where_takes_the_log_grep_language(steered_sim: SimThread, tmp_path: Path) -> None:
+    env = steered_sim.env(tmp_path)
+    for price in ("1000.0", "1000.05"):  # one accepted, one rejected (tick size)
+        kfx("send", "-s", "BTC/USD", "--side", "buy", "-q", "0.01", "--price", price, env=env)
+    logs = list((tmp_path / "state" / "logs").glob("*.messages.current.log"))
+    assert logs
+    r = kfx("tail", "--file", str(logs[0]), "--where", "direction=in and (ExecType in (New) or Text ~ 'Tick size')",
+            "-o", "raw", env=base_env(tmp_path))
+    assert r.exit_status == 0, r.output
+    kinds = sorted(line.split("|")[2] for line in r.stdout.splitlines())
+    assert kinds == ["35=8", "35=j"], r.stdout
+    bad = kfx("tail", "--file", str(logs[0]), "--where", "ExecType in (New", env=base_env(tmp_path))
+    assert bad.exit_status == 2 and "bad --where expression at column" in bad.stderr, bad.output
+
+
 def test_after_a_rollover_tail_asks_the_state_of_journalled_open_orders(
         steered_sim: SimThread, tmp_path: Path) -> None:
     """Reports in flight at a rollover cannot be resent; the orders' states can be asked for."""
