@@ -98,30 +98,32 @@ def test_tail_with_bad_credentials_exits_3(steered_sim: SimThread, tmp_path: Pat
     assert "logon refused: bad signature" in r.stderr
 
 
-def test_tail_file_filters_a_recorded_log(steered_sim: SimThread, tmp_path: Path) -> None:
+def _recorded_log(steered_sim: SimThread, tmp_path: Path) -> Path:
+    """A message log with one accepted and one rejected (tick size) order."""
     env = steered_sim.env(tmp_path)
-    for price in ("1000.0", "1000.05"):  # one accepted, one rejected (tick size)
+    for price in ("1000.0", "1000.05"):
         kfx("send", "-s", "BTC/USD", "--side", "buy", "-q", "0.01", "--price", price, env=env)
     logs = list((tmp_path / "state" / "logs").glob("*.messages.current.log"))
     assert logs
-    r = kfx("tail", "--file", str(logs[0]), "--msg-type", "ExecutionReport,j", "-o", "raw", env=base_env(tmp_path))
+    return logs[0]
+
+
+def test_tail_file_filters_a_recorded_log(steered_sim: SimThread, tmp_path: Path) -> None:
+    log = _recorded_log(steered_sim, tmp_path)
+    r = kfx("tail", "--file", str(log), "--msg-type", "ExecutionReport,j", "-o", "raw", env=base_env(tmp_path))
     assert r.exit_status == 0, r.output
     kinds = [line.split("|")[2] for line in r.stdout.splitlines()]
     assert sorted(kinds) == ["35=8", "35=j"]
 
 
 def test_tail_where_takes_the_log_grep_language(steered_sim: SimThread, tmp_path: Path) -> None:
-    env = steered_sim.env(tmp_path)
-    for price in ("1000.0", "1000.05"):  # one accepted, one rejected (tick size)
-        kfx("send", "-s", "BTC/USD", "--side", "buy", "-q", "0.01", "--price", price, env=env)
-    logs = list((tmp_path / "state" / "logs").glob("*.messages.current.log"))
-    assert logs
-    r = kfx("tail", "--file", str(logs[0]), "--where", "direction=in and (ExecType in (New) or Text ~ 'Tick size')",
+    log = _recorded_log(steered_sim, tmp_path)
+    r = kfx("tail", "--file", str(log), "--where", "direction=in and (ExecType in (New) or Text ~ 'Tick size')",
             "-o", "raw", env=base_env(tmp_path))
     assert r.exit_status == 0, r.output
     kinds = sorted(line.split("|")[2] for line in r.stdout.splitlines())
     assert kinds == ["35=8", "35=j"], r.stdout
-    bad = kfx("tail", "--file", str(logs[0]), "--where", "ExecType in (New", env=base_env(tmp_path))
+    bad = kfx("tail", "--file", str(log), "--where", "ExecType in (New", env=base_env(tmp_path))
     assert bad.exit_status == 2 and "bad --where expression at column" in bad.stderr, bad.output
 
 
