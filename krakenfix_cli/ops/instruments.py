@@ -10,6 +10,7 @@ session store lives in memory (nothing of it needs to outlive the request).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 from krakenfix_cli.client import Client, ClientSpec
@@ -35,6 +36,7 @@ def market_data_twin(spec: ClientSpec, port: int | None = None) -> ClientSpec:
 async def fetch_symbols(spec: ClientSpec, timeout: float = 10.0) -> list[str]:
     """The symbols of InstrumentList(y) from the market-data session ``spec`` (in the gateway's order)."""
     client = Client.from_spec(spec)
+    leaving = False
     try:
         await client.connect(timeout)
         req_id = f"kfx-{int(clock.now() * 1000)}"
@@ -53,7 +55,12 @@ async def fetch_symbols(spec: ClientSpec, timeout: float = 10.0) -> list[str]:
             if msg.get(893) != "N":  # LastFragment: absent or Y ends the answer
                 return list(dict.fromkeys(symbols))
         raise InstrumentListError(f"no InstrumentList from {spec.host}:{spec.port} in {timeout:g} s")
+    except asyncio.CancelledError:  # the caller is leaving (the REPL quits): nothing more to wait for
+        leaving = True
+        client.drop()
+        raise
     finally:
-        if client.is_logged_on:
-            await client.logout(2.0)
-        await client.close()
+        if not leaving:
+            if client.is_logged_on:
+                await client.logout(2.0)
+            await client.close()

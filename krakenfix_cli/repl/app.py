@@ -278,7 +278,7 @@ class Repl:
         from krakenfix_cli.ops.instruments import fetch_symbols
 
         try:
-            symbols = await fetch_symbols(source, self.opts.timeout)
+            symbols = await fetch_symbols(source, min(self.opts.timeout, 5.0))
         except Exception as exc:  # completion is a convenience: the built-in list stays
             self.note(f"no InstrumentList from the market-data session ({_describe(exc)}); "
                       "symbols complete from the built-in list")
@@ -567,8 +567,11 @@ class Repl:
             with contextlib.suppress(Exception):
                 await client.logout(min(self.opts.timeout, 5.0))
         await self._retire(client)
-        for task in [*self._tasks, *([self._watcher] if self._watcher else [])]:
+        tasks = [*self._tasks, *([self._watcher] if self._watcher else [])]
+        for task in tasks:
             task.cancel()
+        if tasks:  # let them end now, bounded, rather than at the loop's close
+            await asyncio.wait(tasks, timeout=2.0)
         if self.sim is not None:
             with contextlib.suppress(Exception):
                 await self.sim.close()
