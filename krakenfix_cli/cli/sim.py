@@ -52,7 +52,6 @@ RateLimit = Annotated[RateLimitTier, typer.Option(
          "('EOrder:Rate limit exceeded') and the open-order cap ('EOrder:Orders limit exceeded').")]
 
 
-
 class CancelScope(StrEnum):
     """Who OrderCancelRequest(F) reaches (SPEC §6.5, §11 #21)."""
 

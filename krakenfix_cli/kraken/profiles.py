@@ -63,6 +63,11 @@ class UnknownProfileError(KeyError):
         return f"unknown profile {self.name!r}; known profiles: {', '.join(self.known)}"
 
 
+def target_comp_id(*, derivatives: bool, market_data: bool) -> str:
+    """Kraken's TargetCompID(56) for a session kind (SPEC §2.3): the one home of the four names."""
+    return ("KRAKEN-DRV-" if derivatives else "KRAKEN-") + ("MD" if market_data else "TRD")
+
+
 def _pair(
     name: str,
     host: str,
@@ -75,7 +80,8 @@ def _pair(
     production: bool,
     what: str,
 ) -> list[Profile]:
-    trd_target, md_target = ("KRAKEN-DRV-TRD", "KRAKEN-DRV-MD") if derivatives else ("KRAKEN-TRD", "KRAKEN-MD")
+    trd_target = target_comp_id(derivatives=derivatives, market_data=False)
+    md_target = target_comp_id(derivatives=derivatives, market_data=True)
     return [
         Profile(
             name=name, host=host, port=trd_port, tls=tls, sender=sender, target=trd_target,

@@ -15,9 +15,8 @@ import dataclasses
 
 from krakenfix_cli.client import Client, ClientSpec
 from krakenfix_cli.kraken import builders
+from krakenfix_cli.kraken.profiles import target_comp_id
 from krakenfix_cli.transport import clock
-
-MD_TARGETS = {False: "KRAKEN-MD", True: "KRAKEN-DRV-MD"}
 
 
 class InstrumentListError(Exception):
@@ -28,8 +27,9 @@ def market_data_twin(spec: ClientSpec, port: int | None = None) -> ClientSpec:
     """``spec`` (a trading session) turned into its market-data twin: same host, TLS and
     SenderCompID, the MD TargetCompID, no credentials, a memory store; ``port`` if it differs."""
     return dataclasses.replace(
-        spec, target_comp_id=MD_TARGETS[spec.derivatives], market_data=True, api_key=None, secret=None,
-        state_dir=None, memory_store=True, port=spec.port if port is None else port, checkpoint=False,
+        spec, target_comp_id=target_comp_id(derivatives=spec.derivatives, market_data=True), market_data=True,
+        api_key=None, secret=None, state_dir=None, memory_store=True, port=spec.port if port is None else port,
+        checkpoint=False,
     )
 
 

@@ -142,10 +142,9 @@ def spec_for_simulator(sim: RunningSimulator, base: ClientSpec | None = None) ->
     derivatives = bool(base and base.derivatives)
     market_data = bool(base and base.market_data)
     sender = creds.derivatives_sender_comp_id if derivatives else creds.sender_comp_id
-    if derivatives:
-        target = "KRAKEN-DRV-MD" if market_data else "KRAKEN-DRV-TRD"
-    else:
-        target = "KRAKEN-MD" if market_data else "KRAKEN-TRD"
+    from krakenfix_cli.kraken.profiles import target_comp_id
+
+    target = target_comp_id(derivatives=derivatives, market_data=market_data)
     fields: dict[str, Any] = {
         "host": sim.host,
         "port": sim.port,

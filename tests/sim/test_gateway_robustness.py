@@ -149,26 +149,27 @@ async def test_cancel_on_disconnect_cancels_only_that_connections_orders(sim: Ru
 # -- item 5: F's contested scope, as an option ----------------------------------------------------
 
 
-@run(cancel_scope="account")
-async def test_cancel_scope_account_lets_F_reach_an_earlier_connections_order(sim: RunningSimulator) -> None:
+async def _cancel_from_a_later_connection(sim: RunningSimulator) -> tuple[FixClient, Message, Message, Message]:
+    """An order placed on a first connection, then an F for it sent on a second: (second, D, ack, F)."""
     first = await FixClient(sim).connect()
     m, ack = await _placed(first)
     await first.logout()
     c = await FixClient(sim).connect()
     f = cancel(m, ack)
     c.send(f)
+    return c, m, ack, f
+
+
+@run(cancel_scope="account")
+async def test_cancel_scope_account_lets_F_reach_an_earlier_connections_order(sim: RunningSimulator) -> None:
+    c, m, ack, f = await _cancel_from_a_later_connection(sim)
     er = await c.wait_for(is_er("4", f[11]))
     assert er[37] == ack[37] and er[41] == m[11]
 
 
 @run()
 async def test_cancel_scope_session_is_the_default(sim: RunningSimulator) -> None:
-    first = await FixClient(sim).connect()
-    m, ack = await _placed(first)
-    await first.logout()
-    c = await FixClient(sim).connect()
-    f = cancel(m, ack)
-    c.send(f)
+    c, _m, _ack, f = await _cancel_from_a_later_connection(sim)
     rej = await c.wait_for(is_type("j"))
     assert rej[380] == "101" and rej[379] == f[11]
 
