@@ -11,15 +11,24 @@ import asyncio
 import contextlib
 import os
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from krakenfix_cli.fix.message import Message
+from krakenfix_cli.fix.message import Message, decode
 from krakenfix_cli.fix.values import parse_utc_timestamp
 from krakenfix_cli.session.config import Role, SessionConfig
 from krakenfix_cli.session.engine import Session
-from krakenfix_cli.session.events import Disconnect, Event, LogonAccepted, LogonRefused, MessageReceived
+from krakenfix_cli.session.events import (
+    Disconnect,
+    Event,
+    LogonAccepted,
+    LogonRefused,
+    LogoutReceived,
+    MessageReceived,
+)
+from krakenfix_cli.session.log import SessionLog
 from krakenfix_cli.session.store import MemoryStore, MessageStore
 from krakenfix_cli.session.texts import SEQ_TOO_LOW
 from krakenfix_cli.transport.clock import SYSTEM, Clock
@@ -121,6 +130,11 @@ SILENT_CLOSE = "silent close: IP not whitelisted, unknown CompID, or TLS require
 SEQ_MISMATCH = "sequence numbers disagree with the gateway's"
 
 
+#: Told each message a screen may show: (message, "in"/"out", when). Inbound ones after the engine
+#: accepted them (validated, in sequence), outbound ones after the transport wrote them.
+Watcher = Callable[[Message, str, float], None]
+
+
 class Client:
     """One initiator session over TCP/TLS with Kraken authentication."""
 
@@ -129,11 +143,13 @@ class Client:
         spec: ClientSpec,
         config: SessionConfig,
         store: MessageStore,
-        log: object | None = None,
+        log: SessionLog | None = None,
         clock: Clock = SYSTEM,
     ) -> None:
         self.spec = spec
         self.clock = clock
+        #: Who sees the traffic (a screen, a test); empty means nothing is decoded for them.
+        self.watchers: list[Watcher] = []
         self.session = Session(config, store, log)
         self.inbound: asyncio.Queue[Event] = asyncio.Queue()
         self._messages: asyncio.Queue[Message | None] = asyncio.Queue()  # None: the connection is gone
@@ -212,7 +228,7 @@ class Client:
             self.facts.tls_ms = (mono() - t1) * 1000
         loop = asyncio.get_running_loop()
         self._logon_waiter = loop.create_future()
-        self._conn = Connection(self.session, reader, writer, self._on_event, self.clock)
+        self._conn = Connection(self.session, reader, writer, self._on_event, self.clock, self._on_written)
         sent_at = mono()
         self._task = asyncio.create_task(self._conn.run())
         self._task.add_done_callback(self._on_closed)
@@ -281,7 +297,26 @@ class Client:
                 tmp.write_text(str(seq))
                 os.replace(tmp, path)
 
+    def _on_written(self, frame: bytes, now: float) -> None:
+        """The transport wrote ``frame``: show it to the watchers (decoded only when someone watches)."""
+        if not self.watchers:
+            return
+        try:
+            msg = decode(frame)
+        except ValueError:
+            return  # our own engine encoded it; nothing a screen could show
+        self._tell(msg, "out", now)
+
+    def _tell(self, msg: Message, direction: str, now: float) -> None:
+        for watcher in list(self.watchers):
+            watcher(msg, direction, now)
+
     def _on_event(self, ev: Event) -> None:
+        if self.watchers:
+            shown = ev.message if isinstance(ev, LogonAccepted | LogonRefused | MessageReceived | LogoutReceived) \
+                else None
+            if shown is not None:
+                self._tell(shown, "in", self.clock.now())
         waiter = self._logon_waiter
         if waiter is not None and not waiter.done() and isinstance(ev, LogonAccepted | LogonRefused | Disconnect):
             waiter.set_result(ev)
@@ -378,7 +413,7 @@ class Client:
         log = self.session.log
         if log is not None:
             with contextlib.suppress(Exception):
-                log.close()  # type: ignore[attr-defined]
+                log.close()
 
     def drop(self) -> None:
         """Abort the socket without Logout(5) (tests: a dead line)."""
@@ -417,7 +452,7 @@ def _session_directory(spec: ClientSpec) -> Path | None:
     return session_dir(spec.state_dir, spec.sender_comp_id, spec.target_comp_id, key)
 
 
-def _store_and_log(spec: ClientSpec) -> tuple[MessageStore, object | None]:
+def _store_and_log(spec: ClientSpec) -> tuple[MessageStore, SessionLog | None]:
     """A FileStore and message log under the state dir, or memory when none is given."""
     if spec.state_dir is None:
         return MemoryStore(), None

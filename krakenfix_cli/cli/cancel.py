@@ -130,8 +130,9 @@ def cancel(
         from krakenfix_cli.ops.cancel import cancel_order
         from krakenfix_cli.ops.session import open_session
 
-        async with open_session(target.spec, reporter, timeout=timeout, embedded_sim=target.embedded_sim) as live:
-            return await cancel_order(live.client, live.conn, msg, reporter, ledger, timeout=timeout)
+        async with open_session(target.spec, reporter, timeout=timeout, embedded_sim=target.embedded_sim,
+                                ledger=ledger) as live:
+            return await cancel_order(live.channel, msg, reporter, ledger, timeout=timeout)
 
     result = common.run(go())
     reporter.writer.flush()

@@ -105,8 +105,8 @@ def mass_cancel(
 
         # Every ExecutionReport is shown as it arrives, in the chosen mode, then counted in the table.
         async with open_session(target.spec, reporter, timeout=timeout, embedded_sim=target.embedded_sim,
-                                show=show_all_but_heartbeats) as live:
-            return await do_mass_cancel(live.client, live.conn, msg, reporter, ledger, quiet=quiet,
+                                show=show_all_but_heartbeats, ledger=ledger) as live:
+            return await do_mass_cancel(live.channel, msg, reporter, ledger, quiet=quiet,
                                         timeout=timeout, derivatives=target.spec.derivatives)
 
     result = common.run(go())

@@ -92,7 +92,7 @@ def replay(
 
             async with open_session(spec, reporter, timeout=timeout, embedded_sim=target.embedded_sim,
                                     show=lambda m, d: d == "out" and m.msg_type in ("A", "2", "5")) as live:
-                return await do_replay(live.client, reporter, begin=begin, end=end, timeout=timeout, quiet=quiet)
+                return await do_replay(live.channel, reporter, begin=begin, end=end, timeout=timeout, quiet=quiet)
 
         result = common.run(go())
     reporter.writer.flush()

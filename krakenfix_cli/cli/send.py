@@ -178,8 +178,9 @@ def send(
         from krakenfix_cli.ops.send import send_message
         from krakenfix_cli.ops.session import open_session
 
-        async with open_session(target.spec, reporter, timeout=timeout, embedded_sim=target.embedded_sim) as live:
-            return await send_message(live.client, live.conn, msg, reporter, ledger, wait=wait, timeout=timeout)
+        async with open_session(target.spec, reporter, timeout=timeout, embedded_sim=target.embedded_sim,
+                                ledger=ledger) as live:
+            return await send_message(live.channel, msg, reporter, ledger, wait=wait, timeout=timeout)
 
     result = common.run(go())
     reporter.writer.flush()

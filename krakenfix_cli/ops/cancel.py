@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from krakenfix_cli.client import Client
 from krakenfix_cli.fix.message import Message
 from krakenfix_cli.fix.values import format_utc_timestamp
 from krakenfix_cli.kraken import builders
 from krakenfix_cli.kraken.rejects import advice_for
+from krakenfix_cli.ops.live import Channel
 from krakenfix_cli.ops.outcomes import CancelResult, ConnRef, KnownOrder, Ledger, Outcome
 from krakenfix_cli.ops.report import Reporter
 from krakenfix_cli.ops.send import send_message
@@ -108,8 +108,7 @@ def build_cancel(
 
 
 async def cancel_order(
-    client: Client,
-    conn: ConnRef,
+    channel: Channel,
     msg: Message,
     reporter: Reporter,
     ledger: Ledger,
@@ -117,7 +116,7 @@ async def cancel_order(
     timeout: float = 10.0,
 ) -> CancelResult:
     """Send the F and wait for the cancellation ExecutionReport (150=4) or the refusal."""
-    sent = await send_message(client, conn, msg, reporter, ledger, wait="ack", timeout=timeout, settle=0.0)
+    sent = await send_message(channel, msg, reporter, ledger, wait="ack", timeout=timeout, settle=0.0)
     result = CancelResult(sent.outcome, msg, sent.reason, replies=sent.replies)
     if sent.outcome is Outcome.OK:
         last = sent.replies[-1] if sent.replies else None

@@ -9,15 +9,14 @@ against the ±5 s nonce window, and on refusal names the part that failed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 
-from krakenfix_cli.client import Client, ClientSpec, ConnectFailed, LogonFacts, LogonRefusedError
+from krakenfix_cli.client import ClientSpec, ConnectFailed, LogonFacts, LogonRefusedError
 from krakenfix_cli.kraken.auth import DEFAULT_NONCE_WINDOW_MS
+from krakenfix_cli.ops.live import Channel, LiveSession, Lost
 from krakenfix_cli.ops.outcomes import LogonResult, LogonStep
 from krakenfix_cli.ops.report import Reporter
-from krakenfix_cli.ops.session import maybe_embedded, show_all_but_heartbeats, tap
-from krakenfix_cli.session.events import Disconnect, LogoutReceived
+from krakenfix_cli.ops.session import maybe_embedded, show_all_but_heartbeats, watcher
 from krakenfix_cli.transport import clock
 
 #: What to check for each diagnosis the client can give.
@@ -101,24 +100,24 @@ async def _logon(
     stop: asyncio.Event | None,
     nonce_window_ms: int,
 ) -> LogonResult:
-    client = Client.from_spec(spec)
-    tap(client, reporter, show_all_but_heartbeats)
+    live = LiveSession(spec, reporter, watch=watcher(reporter, show_all_but_heartbeats), connect_timeout=timeout)
+    channel = live.subscribe()
     who = f"{spec.sender_comp_id}→{spec.target_comp_id}"
     reporter.note(f"logging on to {spec.host}:{spec.port} as {who}"
                   + (f" (profile {spec.profile})" if spec.profile else ""))
     result = LogonResult(ok=False, nonce_window_ms=nonce_window_ms)
     try:
         try:
-            facts = await client.connect(timeout)
+            facts = await live.start()
         except ConnectFailed as exc:
             result.stage, result.reason = exc.stage, exc.detail
-            result.steps = _failed_transport_steps(spec, client.facts, exc)
+            result.steps = _failed_transport_steps(spec, live.facts, exc)
             result.diagnosis = {"tcp": "cannot connect", "tls": "TLS handshake failed",
                                 "timeout": "timed out"}.get(exc.stage, exc.stage)
             result.advice = _connect_advice(spec, exc.stage)
             return result
         except LogonRefusedError as exc:
-            facts = exc.facts or client.facts
+            facts = exc.facts or live.facts
             result.stage, result.reason, result.diagnosis = "logon", exc.reason, exc.diagnosis
             result.steps = [*_transport_steps(spec, facts),
                             LogonStep("Logon", False, f"refused: {exc.diagnosis}"
@@ -139,7 +138,7 @@ async def _logon(
         if hold:
             for step in result.steps:
                 reporter.note(_step_line(step))
-            result.held_for, dropped = await _hold(client, reporter, hold_for, stop)
+            result.held_for, dropped = await _hold(channel, reporter, hold_for, stop)
             if dropped is not None:
                 result.ok = False
                 result.stage, result.diagnosis, result.reason = "dropped", "connection dropped by the gateway", dropped
@@ -147,10 +146,7 @@ async def _logon(
                 result.advice = "see the gateway's last messages above; log on again"
         return result
     finally:
-        if client.is_logged_on:
-            with contextlib.suppress(Exception):
-                await client.logout(min(timeout, 5.0))
-        await client.close()
+        await live.close(min(timeout, 5.0))
 
 
 def _step_line(step: LogonStep) -> str:
@@ -179,7 +175,7 @@ def _connect_advice(spec: ClientSpec, stage: str) -> str:
     return "check the network, or raise --timeout"
 
 
-async def _hold(client: Client, reporter: Reporter, hold_for: float | None,
+async def _hold(channel: Channel, reporter: Reporter, hold_for: float | None,
                 stop: asyncio.Event | None) -> tuple[float, str | None]:
     """Keep the session up (the engine heartbeats by itself) until stopped or disconnected.
 
@@ -195,17 +191,15 @@ async def _hold(client: Client, reporter: Reporter, hold_for: float | None,
             remaining = None if hold_for is None else hold_for - (clock.monotonic() - started)
             if remaining is not None and remaining <= 0:
                 break
-            get = asyncio.create_task(client.inbound.get())
+            get = asyncio.create_task(channel.next_item())
             done, _ = await asyncio.wait({get, stop_task}, timeout=remaining,
                                          return_when=asyncio.FIRST_COMPLETED)
             if get not in done:
                 get.cancel()
                 break
-            ev = get.result()
-            if isinstance(ev, LogoutReceived):
-                reporter.warn(f"the gateway logged us out: {ev.text or '(no reason given)'}")
-            elif isinstance(ev, Disconnect):
-                dropped = ev.reason or "no reason given"
+            item = get.result()
+            if item is None or isinstance(item, Lost):
+                dropped = (item.reason if item is not None else channel.close_reason) or "no reason given"
                 break
     finally:
         stop_task.cancel()

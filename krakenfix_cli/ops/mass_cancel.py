@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import contextlib
 
-from krakenfix_cli.client import Client
 from krakenfix_cli.fix.message import Message
 from krakenfix_cli.kraken import builders
 from krakenfix_cli.kraken.clordid import next_derivatives_clordid
+from krakenfix_cli.ops.live import Channel
 from krakenfix_cli.ops.outcomes import CancelledOrder, ConnRef, KnownOrder, Ledger, MassCancelResult, Outcome
 from krakenfix_cli.ops.report import Reporter
 from krakenfix_cli.ops.send import Correlator, rejection
@@ -69,8 +69,7 @@ def in_scope(order: KnownOrder, msg: Message, conn: ConnRef) -> bool:
 
 
 async def mass_cancel(
-    client: Client,
-    conn: ConnRef,
+    channel: Channel,
     msg: Message,
     reporter: Reporter,
     ledger: Ledger,
@@ -82,9 +81,9 @@ async def mass_cancel(
 ) -> MassCancelResult:
     """Send ``msg`` (35=q), count the cancellation reports until ``quiet`` s of silence, check survivors."""
     scope = describe_scope(msg.get(530) or "", msg.get(55))
+    conn = channel.conn
     known = [o for o in ledger.open_orders() if in_scope(o, msg, conn)]
-    known_ids = {o.latest_clordid for o in known} | {o.clordid for o in known}
-    seq = await client.send(msg)
+    seq = await channel.send(msg)
     result = MassCancelResult(Outcome.OK, msg, scope, quiet_period=quiet)
     corr = Correlator(msg.get(11), seq, "q")
     seen: set[str] = set()
@@ -94,7 +93,7 @@ async def mass_cancel(
         if left <= 0:
             reporter.warn("cancellation reports were still arriving when the time limit was hit; the count is partial")
             break
-        reply = await client.next_message(min(quiet, left))
+        reply = await channel.next_message(min(quiet, left))
         if reply is None:
             break  # quiet: Kraken sends no summary, so silence is the end
         if reply.msg_type in ("3", "j", "9"):
@@ -119,8 +118,6 @@ async def mass_cancel(
             clordid=orig, order_id=order_id, symbol=reply.get(55) or "", side=_side(reply.get(54)),
             leaves_qty=reply.get(151) or "", cum_qty=reply.get(14) or "",
         ))
-        if orig in known_ids:
-            ledger.updated(orig, clock.now(), order_id=order_id or None, ord_status="4")
         if len(result.cancelled) % 50 == 0:
             reporter.progress(len(result.cancelled), None, "cancelled")
     reporter.progress(len(result.cancelled), None, "cancelled")
@@ -128,7 +125,7 @@ async def mass_cancel(
         gone = {c.order_id for c in result.cancelled} | {c.clordid for c in result.cancelled}
         left_open = [o for o in known if o.order_id not in gone and o.latest_clordid not in gone
                      and o.clordid not in gone]
-        result.survivors = await _verify(client, left_open, reporter, ledger, timeout, derivatives)
+        result.survivors = await _verify(channel, left_open, reporter, ledger, timeout, derivatives)
     if result.survivors:
         result.outcome = Outcome.REJECTED
         result.reason = f"{len(result.survivors)} order(s) in scope are still open"
@@ -156,7 +153,7 @@ def _side(code: str | None) -> str:
 
 
 async def _verify(
-    client: Client,
+    channel: Channel,
     candidates: list[KnownOrder],
     reporter: Reporter,
     ledger: Ledger,
@@ -180,11 +177,11 @@ async def _verify(
         rid = emergency_clordid(ledger, clock.now(), derivatives=False)
         req = builders.order_status_request(rid, o.order_id, o.symbol, o.side)
         pending[rid] = (Correlator.for_request(req), o)
-        pending[rid][0].seq = await client.send(req)
+        pending[rid][0].seq = await channel.send(req)
     survivors: list[KnownOrder] = []
     deadline = clock.monotonic() + timeout
     while pending and (left := deadline - clock.monotonic()) > 0:
-        reply = await client.next_message(left)
+        reply = await channel.next_message(left)
         if reply is None:
             break
         if reply.msg_type not in ("8", "j", "3"):

@@ -19,11 +19,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from krakenfix_cli.client import Client
 from krakenfix_cli.fix.message import Message, decode
+from krakenfix_cli.ops.live import Channel, GapClosed, Lost, Received
 from krakenfix_cli.ops.outcomes import OrderSummary, ReplayResult
 from krakenfix_cli.ops.report import Reporter
-from krakenfix_cli.session.events import Disconnect, GapFilled, MessageReceived
 from krakenfix_cli.transport import clock
 
 #: Seconds without a replayed message after which the replay is taken as complete.
@@ -94,7 +93,7 @@ def report_table(reporter: Reporter, result: ReplayResult) -> None:
 
 
 async def replay(
-    client: Client,
+    channel: Channel,
     reporter: Reporter,
     *,
     begin: int,
@@ -102,12 +101,12 @@ async def replay(
     timeout: float = 10.0,
     quiet: float = QUIET,
 ) -> ReplayResult:
-    """Send ResendRequest(2) for [begin, end] on a logged-on client; show and reconcile what comes back."""
+    """Send ResendRequest(2) for [begin, end] through ``channel``; show and reconcile what comes back."""
     result = ReplayResult()
     rec = Reconciler()
-    while not client.inbound.empty():  # what arrived with the Logon is not part of the replay
-        client.inbound.get_nowait()
-    await client.request_resend(begin, end)
+    while await channel.next_item(0) is not None:  # what arrived with the Logon is not part of the replay
+        pass
+    await channel.request_resend(begin, end)
     reporter.note(f"ResendRequest(2) BeginSeqNo(7)={begin} EndSeqNo(16)={end} sent")
     first_deadline = clock.monotonic() + timeout
     got_any = False
@@ -115,11 +114,10 @@ async def replay(
         wait = quiet if got_any else max(0.0, first_deadline - clock.monotonic())
         if wait <= 0:
             break
-        try:
-            ev = await _get(client, wait)
-        except TimeoutError:
+        ev = await channel.next_item(wait)
+        if ev is None:
             break
-        if isinstance(ev, MessageReceived):
+        if isinstance(ev, Received):
             msg = ev.message
             seq = msg.get_int(34)
             if seq is None or seq < begin or (end and seq > end):
@@ -131,13 +129,14 @@ async def replay(
             is_new = rec.add(msg)
             if msg.msg_type != "8" or is_new:
                 reporter.message(msg, "in", None)
-        elif isinstance(ev, GapFilled):
+        elif isinstance(ev, GapClosed):
             got_any = True
             if end and ev.through >= end:
                 break
-        elif isinstance(ev, Disconnect):
+        elif isinstance(ev, Lost):
             result.problems.append(f"disconnected during the replay: {ev.reason}")
-            break
+            if ev.final:
+                break
     result.duplicates = rec.duplicates
     result.orders = rec.summaries()
     if result.messages == 0:
@@ -145,12 +144,6 @@ async def replay(
                                + ("" if not end else f" to {end}"))
     report_table(reporter, result)
     return result
-
-
-async def _get(client: Client, timeout: float) -> object:
-    import asyncio
-
-    return await asyncio.wait_for(client.inbound.get(), timeout)
 
 
 def replay_log(stream: BinaryIO, reporter: Reporter, *, begin: int = 1, end: int = 0) -> ReplayResult:

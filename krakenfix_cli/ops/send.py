@@ -14,13 +14,13 @@ import contextlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from krakenfix_cli.client import Client
 from krakenfix_cli.fix import framing
 from krakenfix_cli.fix.errors import FixError
 from krakenfix_cli.fix.message import Message, parse_fields
 from krakenfix_cli.fix.values import parse_decimal
 from krakenfix_cli.kraken import builders
-from krakenfix_cli.ops.outcomes import ConnRef, Ledger, Outcome, SendResult
+from krakenfix_cli.ops.live import Channel
+from krakenfix_cli.ops.outcomes import Ledger, Outcome, SendResult
 from krakenfix_cli.ops.report import Reporter
 from krakenfix_cli.transport import clock
 
@@ -209,8 +209,7 @@ def rejection(msg: Message, *, cancel_expected: bool = False) -> str | None:
 
 
 async def send_message(
-    client: Client,
-    conn: ConnRef,
+    channel: Channel,
     msg: Message,
     reporter: Reporter,
     ledger: Ledger,
@@ -219,7 +218,10 @@ async def send_message(
     timeout: float = 10.0,
     settle: float = SETTLE,
 ) -> SendResult:
-    """Send ``msg`` on a logged-on ``client`` and wait for ``wait`` (ack, fill or none)."""
+    """Send ``msg`` through ``channel`` and wait for ``wait`` (ack, fill or none).
+
+    The live session journals a D before it goes out and every report about it after
+    (``ops.live``); this function only correlates the answers and judges them."""
     if wait not in WAITS:
         raise ValueError(f"wait must be one of {WAITS}")
     now = clock.now()
@@ -227,11 +229,8 @@ async def send_message(
     clordid = msg.get(11)
     if clordid:
         # Whoever chose it (--clordid, --raw, --file, the REPL): generated ones stay above it.
-        ledger.remember_clordid(clordid, derivatives=client.spec.derivatives)
-    if msg.msg_type == "D" and clordid:
-        # Journal first: if we crash after the send, `cancel` still knows whose order it is.
-        ledger.placed(clordid, conn, now, symbol=msg.get(55), side=msg.get(54))
-    seq = await client.send(msg)
+        ledger.remember_clordid(clordid, derivatives=channel.derivatives)
+    seq = await channel.send(msg)
     result = SendResult(Outcome.OK, msg, clordid, seq)
     if wait == "none":
         reporter.note(f"sent {msg.msg_type} as MsgSeqNum(34) {seq}; not waiting for an answer (--wait none)")
@@ -250,21 +249,20 @@ async def send_message(
             remaining = loop_deadline - now_m
         if remaining <= 0:
             break
-        reply = await client.next_message(remaining)
+        reply = await channel.next_message(remaining)
         if reply is None:
-            if not client.closed:
+            if not channel.closed:
                 continue
             if acked_at is not None:
                 return result  # acknowledged; the settle period ends with the connection
             result.outcome = Outcome.TIMED_OUT
             what = "the fill" if wait == "fill" and result.replies else "an answer"
             result.reason = (f"connection dropped by the gateway before {what} "
-                             f"({client.close_reason or 'no reason given'})")
+                             f"({channel.close_reason or 'no reason given'})")
             return result
         if not corr.concerns(reply):
             continue
         result.replies.append(reply)
-        _journal(ledger, reply, corr)
         if reply.msg_type == "8":
             result.order_id = reply.get(37) or result.order_id
             result.ord_status = reply.get(39) or result.ord_status
@@ -314,11 +312,3 @@ def _immediate_outcome(result: SendResult, sent: Message, cancel: Message) -> Se
         result.reason = f"{tif}: nothing filled of {qty}; the order was cancelled ({cancel.get(58) or 'no liquidity'})"
     return result
 
-
-def _journal(ledger: Ledger, reply: Message, corr: Correlator) -> None:
-    if reply.msg_type != "8" or corr.clordid is None:
-        return
-    orig = reply.get(41)
-    key = orig if orig else reply.get(11) or corr.clordid
-    new = reply.get(11) if orig and reply.get(11) != orig else None
-    ledger.updated(key, clock.now(), order_id=reply.get(37), ord_status=reply.get(39), new_clordid=new)

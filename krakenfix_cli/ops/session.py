@@ -1,4 +1,4 @@
-"""Open a logged-on Client for a ClientSpec (or for an embedded simulator), and close both.
+"""Open a logged-on live session for a ClientSpec (or for an embedded simulator), and close both.
 
 Every trading command starts here: ``async with open_session(spec, ...) as live`` gives a
 logged-on :class:`Live` (client, logon facts, this connection's identity for the order
@@ -6,10 +6,9 @@ journal) and logs out on the way out. ``--sim`` first starts a simulator in this
 (``sim.runner``) on a free loopback port and points the spec at it with the simulator's
 generated credentials.
 
-The wire is shown through a :class:`Wiretap`: it stands in for the session's message log
-(forwarding to the real one), decodes each frame and hands it to the Reporter with its
-direction, so a user sees the Logon exchange as well as the orders. Rendering redacts
-Password(554); the tap itself never prints.
+The wire is shown through the client's watchers: an inbound message once the engine has
+accepted it, an outbound one once the transport wrote it, so a user sees the Logon
+exchange as well as the orders. Rendering redacts Password(554).
 """
 
 from __future__ import annotations
@@ -21,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from krakenfix_cli.client import Client, ClientSpec, LogonFacts
-from krakenfix_cli.fix.message import Message, decode
-from krakenfix_cli.ops.outcomes import ConnRef
+from krakenfix_cli.client import ClientSpec, LogonFacts, Watcher
+from krakenfix_cli.fix.message import Message
+from krakenfix_cli.ops.live import Channel, LiveSession
+from krakenfix_cli.ops.outcomes import ConnRef, Ledger
 from krakenfix_cli.ops.report import Reporter
 
 if TYPE_CHECKING:
@@ -45,78 +45,32 @@ def show_nothing(msg: Message, direction: str) -> bool:
     return False
 
 
-class Wiretap:
-    """A message-log stand-in that forwards to the real log and reports decoded frames."""
+def watcher(reporter: Reporter, show: Show) -> Watcher:
+    """Show the messages ``show`` lets through (inbound once accepted, outbound once written)."""
 
-    def __init__(self, inner: Any, reporter: Reporter, show: Show) -> None:
-        self.inner = inner
-        self.reporter = reporter
-        self.show = show
-        if inner is not None and hasattr(inner, "on_failure"):
-            inner.on_failure = self._log_failed
+    def watch(msg: Message, direction: str, now: float) -> None:
+        if show(msg, direction):
+            reporter.message(msg, direction, now)
 
-    def _log_failed(self, exc: OSError, path: object) -> None:
-        """The message log is a record: its failure is a warning, never the command's outcome."""
-        self.reporter.warn(f"could not write the message log {path} ({exc.strerror or exc}); the session goes "
-                           "on, but the log lacks its messages from here on: free some space")
-
-    def _tap(self, frame: bytes, direction: str, now: float) -> None:
-        try:
-            msg = decode(frame)
-        except Exception:  # a frame the engine drops is reported by the engine's own event
-            return
-        if self.show(msg, direction):
-            self.reporter.message(msg, direction, now)
-
-    def incoming(self, frame: bytes, now: float) -> None:
-        if self.inner is not None:
-            self.inner.incoming(frame, now)
-        self._tap(frame, "in", now)
-
-    def outgoing(self, frame: bytes, now: float) -> None:
-        if self.inner is not None:
-            self.inner.outgoing(frame, now)
-        self._tap(frame, "out", now)
-
-    def event(self, text: str, now: float) -> None:
-        if self.inner is not None:
-            self.inner.event(text, now)
-
-    def close(self) -> None:
-        if self.inner is not None:
-            self.inner.close()
-
-
-def tap(client: Client, reporter: Reporter, show: Show) -> Wiretap:
-    """Put a :class:`Wiretap` between ``client``'s engine and its message log."""
-    current = client.session.log
-    if isinstance(current, Wiretap):
-        current.reporter, current.show = reporter, show
-        return current
-    wiretap = Wiretap(current, reporter, show)
-    client.session.log = wiretap
-    warning = getattr(client.session.store, "warning", None)  # a corrupt store was moved aside
-    if warning:
-        reporter.warn(warning)
-    return wiretap
+    return watch
 
 
 @dataclass
 class Live:
-    """A logged-on connection and what the commands need to know about it."""
+    """A logged-on session and what the commands need to know about it."""
 
-    client: Client
+    channel: Channel
+    "What the command sends through and reads from."
     spec: ClientSpec
     facts: LogonFacts
-    conn: ConnRef
-    "This connection's identity in the order journal."
     sim: RunningSimulator | None = None
+    session: LiveSession | None = None
+    "The session this process holds (None when a holder in another process does)."
 
-
-def conn_ref(client: Client) -> ConnRef:
-    """This connection as the order journal records it."""
-    spec = client.spec
-    return ConnRef(spec.sender_comp_id, spec.target_comp_id, client.connection_id)
+    @property
+    def conn(self) -> ConnRef:
+        """The connection messages go out on now (its identity in the order journal)."""
+        return self.channel.conn
 
 
 # -- the embedded simulator -----------------------------------------------------------------------
@@ -194,17 +148,14 @@ async def open_session(
     show: Show = show_all_but_heartbeats,
     embedded_sim: bool = False,
     logout_timeout: float = 5.0,
+    ledger: Ledger | None = None,
 ) -> AsyncIterator[Live]:
     """Connect and log on (raises ``ConnectFailed`` / ``LogonRefusedError``); log out after."""
     async with maybe_embedded(spec, reporter, embedded_sim) as (spec, sim):
-        client = Client.from_spec(spec)
-        tap(client, reporter, show)
+        live = LiveSession(spec, reporter, ledger=ledger, watch=watcher(reporter, show), connect_timeout=timeout)
+        channel = live.subscribe()
+        facts = await live.start()
         try:
-            facts = await client.connect(timeout)
-            live = Live(client, spec, facts, conn_ref(client), sim)
-            yield live
+            yield Live(channel, spec, facts, sim, live)
         finally:
-            if client.is_logged_on:
-                with contextlib.suppress(Exception):
-                    await client.logout(logout_timeout)
-            await client.close()
+            await live.close(logout_timeout)

@@ -1,12 +1,9 @@
 """``krakenfix tail``: stay logged on and stream inbound messages through drops and rollovers.
 
-Nothing may be lost or shown twice (kraken-fix/SPEC.md §5.2, §5.7, §10.11, §10.12):
-
-* a dropped line → reconnect with back-off and ResetSeqNumFlag(141)=N, so the engine sees
-  the gap and asks for a resend; replays arrive with PossDupFlag(43)=Y;
-* the daily rollover (Logout "session rollover", then logons refused for ~30 s, then both
-  sequence streams restart at 1) → reconnect with back-off and log on with 141=Y;
-* every ExecutionReport is shown once, by ExecID(17), whatever its PossDup flag.
+Nothing may be lost or shown twice (kraken-fix/SPEC.md §5.2, §5.7, §10.11, §10.12). The
+live-session core (``ops.live``) does the work: it reconnects through drops (141=N, the
+gap filled with PossDup replays) and the daily rollover (141=Y), and marks every
+ExecutionReport it has already handed out (by ExecID(17)); this module filters and shows.
 
 ``tail_file`` does the same for a log file (``--file LOG [--follow]``), without a session.
 """
@@ -15,19 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 from collections.abc import Callable, Iterable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from krakenfix_cli.client import Client, ClientSpec, ConnectFailed, LogonRefusedError
+from krakenfix_cli.client import ClientSpec
 from krakenfix_cli.fix.message import Message, decode
 from krakenfix_cli.fix.values import parse_utc_timestamp
 from krakenfix_cli.ops.dedupe import ExecIdSet
+from krakenfix_cli.ops.live import LiveSession, Lost, Received, Subscription
 from krakenfix_cli.ops.outcomes import Ledger, TailResult
 from krakenfix_cli.ops.report import Reporter
-from krakenfix_cli.ops.session import maybe_embedded, show_nothing, tap
-from krakenfix_cli.session.events import Disconnect, GapDetected, GapFilled, LogoutReceived, MessageReceived
+from krakenfix_cli.ops.session import maybe_embedded
 from krakenfix_cli.transport import clock
 from krakenfix_cli.transport.reconnect import Backoff
 
@@ -122,42 +119,25 @@ class _State:
     seen: ExecIdSet
     reporter: Reporter
     max_messages: int | None
-    ledger: Ledger | None = None
-    tracked: set[str] = field(default_factory=set)
-    "Every ClOrdID of the journalled open orders: their reports update the journal."
 
-    def track_open_orders(self) -> None:
-        """Refresh :attr:`tracked` from the journal (at each logon)."""
-        if self.ledger is not None:
-            self.tracked = {c for o in self.ledger.open_orders() for c in (o.clordid, o.latest_clordid)}
+    def offer(self, msg: Message, when: float | None, direction: str | None = "in",
+              duplicate: bool | None = None) -> bool:
+        """Show ``msg`` unless it is a duplicate or filtered out; True when tail should stop.
 
-    def offer(self, msg: Message, when: float | None, direction: str | None = "in") -> bool:
-        """Show ``msg`` unless it is a duplicate or filtered out; True when tail should stop."""
+        ``duplicate`` is the live session's verdict; a log file has none, so ExecIDs are
+        checked here."""
         self.result.received += 1
-        if msg.msg_type == "8":
+        if duplicate is None and msg.msg_type == "8":
             exec_id = msg.get(17)
-            if exec_id and not self.seen.first_time(exec_id):
-                self.result.duplicates += 1
-                return False
-            if self.tracked:
-                self._journal(msg)
+            duplicate = bool(exec_id) and not self.seen.first_time(exec_id or "")
+        if duplicate:
+            self.result.duplicates += 1
+            return False
         if not self.filt.matches(msg, direction or "in"):
             return False
         self.reporter.message(msg, direction, when)
         self.result.shown += 1
         return self.max_messages is not None and self.result.shown >= self.max_messages
-
-
-    def _journal(self, msg: Message) -> None:
-        """A report about a journalled order: note its state, so `cancel` knows it later."""
-        cid, orig = msg.get(11), msg.get(41)
-        key = orig if orig in self.tracked else cid if cid in self.tracked else None
-        if key is None or self.ledger is None:
-            return
-        new = cid if key == orig and cid and cid != orig else None
-        self.ledger.updated(key, clock.now(), order_id=msg.get(37), ord_status=msg.get(39), new_clordid=new)
-        if new:
-            self.tracked.add(new)
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> bool:
@@ -179,174 +159,67 @@ async def tail(
     backoff: Backoff | None = None,
     embedded_sim: bool = False,
     ledger: Ledger | None = None,
+    hold: Callable[[LiveSession], AbstractAsyncContextManager[object]] | None = None,
 ) -> TailResult:
     """Stream inbound application messages until ``stop``, ``max_messages`` or ``duration``.
 
     The first connection's failure is raised (``ConnectFailed``/``LogonRefusedError``):
-    a tail that never logged on has nothing to survive. Later failures are retried.
-    With a ``ledger``, each logon after a rollover asks OrderStatusRequest(H) for the
-    journalled open orders of this SenderCompID/TargetCompID (:func:`ask_open_orders`).
+    a tail that never logged on has nothing to survive. Later failures are retried by the
+    live session (``ops.live``), which also journals what it learns. ``hold`` wraps the
+    stream (the session holder, so that other commands go through this connection).
     """
     async with maybe_embedded(spec, reporter, embedded_sim) as (spec, _sim):
-        return await _tail(spec, reporter, filt or TailFilter(), stop or asyncio.Event(), timeout, max_messages,
-                           duration, backoff or Backoff(), ledger)
-
-
-async def ask_open_orders(client: Client, spec: ClientSpec, ledger: Ledger, reporter: Reporter) -> int:
-    """OrderStatusRequest(H) for each journalled open order this CompID pair placed; how many.
-
-    A rollover restarts both sequence streams, so a report sent just before it that never
-    arrived cannot be asked for by a resend (SPEC §2.4, §5.2); the order's current state
-    can, and its answer (150=I) streams like any report. Spot only (no 35=H on Derivatives).
-    """
-    if spec.derivatives or spec.market_data:
-        return 0
-    from krakenfix_cli.kraken import builders
-
-    orders = [o for o in ledger.open_orders()
-              if o.order_id and o.symbol and o.placed_by.sender == spec.sender_comp_id
-              and o.placed_by.target == spec.target_comp_id]  # fmt: skip
-    for o in orders:
-        assert o.order_id is not None and o.symbol is not None
-        await client.send(builders.order_status_request(o.latest_clordid, o.order_id, o.symbol, o.side))
-    if orders:
-        reporter.note(f"asked the status of {len(orders)} journalled open order(s): reports in flight at "
-                      "the rollover cannot be resent")
-    return len(orders)
-
-
-async def _tail(
-    spec: ClientSpec,
-    reporter: Reporter,
-    filt: TailFilter,
-    stop: asyncio.Event,
-    timeout: float,
-    max_messages: int | None,
-    duration: float | None,
-    backoff: Backoff,
-    ledger: Ledger | None = None,
-) -> TailResult:
-    result = TailResult()
-    state = _State(result, filt, ExecIdSet(), reporter, max_messages, ledger)
-    deadline = None if duration is None else clock.monotonic() + duration
-    reset = spec.reset_on_logon
-    seqs: tuple[int, int] | None = None
-    connected_once = False
-
-    def time_left() -> float | None:
-        return None if deadline is None else deadline - clock.monotonic()
-
-    while True:
-        left = time_left()
-        if left is not None and left <= 0:
-            result.stopped_by = "duration"
-            return result
-        if stop.is_set():
-            result.stopped_by = "interrupted"
-            return result
-        client = Client.from_spec(dataclasses.replace(spec, reset_on_logon=reset, checkpoint=True))
-        if seqs is not None and not reset:
-            client.session.store.set_next_sender_seq(max(seqs[0], client.session.store.next_sender_seq))
-            client.session.store.set_next_target_seq(max(seqs[1], client.session.store.next_target_seq))
-        tap(client, reporter, show_nothing)
+        live = LiveSession(spec, reporter, ledger=ledger, reconnect=True, backoff=backoff or Backoff(),
+                           connect_timeout=timeout)
+        sub = live.subscribe()
         try:
-            try:
-                facts = await client.connect(timeout if left is None else max(0.1, min(timeout, left)))
-            except (ConnectFailed, LogonRefusedError) as exc:
-                if not connected_once:
-                    raise
-                text = exc.reason if isinstance(exc, LogonRefusedError) else exc.detail
-                if isinstance(exc, LogonRefusedError) and _wants_reset(exc.reason + " " + exc.diagnosis):
-                    reset = True
-                delay = backoff.next_delay()
-                reporter.note(f"reconnect failed ({text or exc}); retrying in {delay:.1f} s")
-                await client.close()
-                if await _wait(stop, delay if left is None else min(delay, max(0.0, left))):
-                    result.stopped_by = "interrupted"
-                    return result
-                continue
-            backoff.reset()
-            if connected_once:
-                result.reconnects += 1
-            connected_once = True
+            facts = await live.start()
             how = "141=Y, sequence numbers reset" if facts.reset else "141=N, continuing sequence numbers"
             reporter.note(f"logged on to {spec.host}:{spec.port} as {spec.sender_comp_id}→{spec.target_comp_id} "
                           f"({how}); streaming")
-            state.track_open_orders()
-            if result.rollovers and facts.reset and ledger is not None:
-                await ask_open_orders(client, spec, ledger, reporter)
-            outcome = await _stream(client, state, stop, time_left)
-            if client.failure is not None:
-                raise client.failure  # our own side broke (disk full): reconnecting cannot help
-            if outcome in ("interrupted", "duration", "max-messages"):
-                result.stopped_by = outcome
-                with contextlib.suppress(Exception):
-                    await client.logout(min(timeout, 5.0))
-                return result
-            if outcome == "rollover":
-                result.rollovers += 1
-                reset = True
-                reporter.note("session rollover: reconnecting with back-off, then logging on with 141=Y")
-            else:
-                reset = False
-                reporter.note(f"disconnected ({outcome}); reconnecting with 141=N to fill the gap")
-            seqs = (client.session.next_sender_seq, client.session.next_target_seq)
+            if hold is None:
+                return await _stream(live, sub, filt or TailFilter(), reporter, stop or asyncio.Event(),
+                                     max_messages, duration)
+            async with hold(live):
+                return await _stream(live, sub, filt or TailFilter(), reporter, stop or asyncio.Event(),
+                                     max_messages, duration)
         finally:
-            await client.close()
-        delay = backoff.next_delay()
-        left = time_left()
-        if await _wait(stop, delay if left is None else min(delay, max(0.0, left))):
-            result.stopped_by = "interrupted"
-            return result
+            await live.close(min(timeout, 5.0))
 
 
-def _wants_reset(text: str) -> bool:
-    low = text.lower()
-    return "rollover" in low or "141=y" in low or "reset" in low
-
-
-async def _stream(client: Client, state: _State, stop: asyncio.Event, time_left: object) -> str:
-    """Consume the connection's events; returns why it ended."""
-    assert callable(time_left)
-    rollover = False
+async def _stream(live: LiveSession, sub: Subscription, filt: TailFilter, reporter: Reporter, stop: asyncio.Event,
+                  max_messages: int | None, duration: float | None) -> TailResult:
+    """Show the session's items until told to stop; the result's counters say what happened."""
+    result = TailResult()
+    state = _State(result, filt, ExecIdSet(), reporter, max_messages)
+    deadline = None if duration is None else clock.monotonic() + duration
     stop_task = asyncio.create_task(stop.wait())
     try:
         while True:
-            left = time_left()
+            left = None if deadline is None else deadline - clock.monotonic()
             if left is not None and left <= 0:
-                return "duration"
-            get = asyncio.create_task(client.inbound.get())
+                result.stopped_by = "duration"
+                break
+            get = asyncio.create_task(sub.next_item())
             done, _ = await asyncio.wait({get, stop_task}, timeout=left, return_when=asyncio.FIRST_COMPLETED)
             if get not in done:
                 get.cancel()
-                return "interrupted" if stop.is_set() else "duration"
-            ev = get.result()
-            if isinstance(ev, MessageReceived):
-                done_now = state.offer(ev.message, _sending_time(ev.message))
-                client.processed(ev.message)
-                if done_now:
-                    return "max-messages"
-            elif isinstance(ev, LogoutReceived):
-                if "rollover" in ev.text.lower():
-                    rollover = True
-                else:
-                    state.reporter.note(f"the gateway logged us out: {ev.text or '(no reason given)'}")
-            elif isinstance(ev, GapDetected):
-                state.reporter.note(f"gap: expected MsgSeqNum(34) {ev.expected}, got {ev.received}; "
-                                    "asked for a resend")
-            elif isinstance(ev, GapFilled):
-                state.reporter.note(f"gap filled through MsgSeqNum(34) {ev.through}")
-            elif isinstance(ev, Disconnect):
-                return "rollover" if rollover else (ev.reason or "connection closed")
+                result.stopped_by = "interrupted" if stop.is_set() else "duration"
+                break
+            item = get.result()
+            if isinstance(item, Received):
+                if state.offer(item.message, item.when, duplicate=item.duplicate):
+                    result.stopped_by = "max-messages"
+                    break
+            elif item is None or (isinstance(item, Lost) and item.final):
+                if live.failure is not None:
+                    raise live.failure  # our own side broke (disk full): reconnecting cannot help
+                result.stopped_by = sub.close_reason or "connection closed"
+                break
     finally:
         stop_task.cancel()
-
-
-def _sending_time(msg: Message) -> float | None:
-    try:
-        return parse_utc_timestamp(msg.get(52) or "")
-    except ValueError:
-        return None
+        result.reconnects, result.rollovers = live.reconnects, live.rollovers
+    return result
 
 
 # -- tail a log file -------------------------------------------------------------------------------------

@@ -287,13 +287,13 @@ class Repl:
         self.note(f"{len(self.state.symbols)} instruments from InstrumentList(y) ready for completion")
 
     def _new_client(self, carry: Client | None = None) -> Client:
-        from krakenfix_cli.ops.session import tap
+        from krakenfix_cli.ops.session import watcher
 
         client = Client.from_spec(self.spec)
         if carry is not None:
             client.session.store.set_next_sender_seq(self._seq_out)
             client.session.store.set_next_target_seq(self._seq_in)
-        tap(client, self, self._show)
+        client.watchers.append(watcher(self, self._show))
         return client
 
     _seq_out = 1
@@ -335,7 +335,7 @@ class Repl:
         return True
 
     def _logged_on(self, client: Client, reset: bool, hbi: float, rtt_ms: float) -> None:
-        from krakenfix_cli.ops.session import conn_ref
+        from krakenfix_cli.ops.live import conn_ref
 
         self.conn = conn_ref(client)
         self.state.connection = client.connection_id

@@ -58,6 +58,7 @@ from krakenfix_cli.session.heartbeat import (
     test_request_due,
     timed_out,
 )
+from krakenfix_cli.session.log import SessionLog
 from krakenfix_cli.session.state import Status, Trigger, next_status
 from krakenfix_cli.session.store import MessageStore
 
@@ -79,7 +80,7 @@ class _Verify:
 class Session:
     """One FIX session (initiator or acceptor) as a pure state machine."""
 
-    def __init__(self, config: SessionConfig, store: MessageStore, log: object | None = None) -> None:
+    def __init__(self, config: SessionConfig, store: MessageStore, log: SessionLog | None = None) -> None:
         self.config = config
         self.store = store
         self.log = log
@@ -141,6 +142,14 @@ class Session:
         data = b"".join(self._out)
         self._out.clear()
         return data
+
+    def frames_to_send(self) -> list[bytes]:
+        """Drain the queued frames one by one (a transport that reports each frame it wrote)."""
+        if not self._out:
+            return []
+        frames = self._out
+        self._out = []
+        return frames
 
     def next_deadline(self) -> float | None:
         """When :meth:`handle_timer` must next run; None when nothing is pending."""
@@ -233,7 +242,7 @@ class Session:
                 self._dropped(item, now)
                 continue
             if self.log is not None:
-                self.log.incoming(item, now)  # type: ignore[attr-defined]
+                self.log.incoming(item, now)
             try:
                 msg = decode(item)
             except FixError as exc:
@@ -280,7 +289,7 @@ class Session:
         self._logout_deadline = None
         self._events.append(Disconnect(reason))
         if self.log is not None:
-            self.log.event(f"Disconnecting: {reason}", now)  # type: ignore[attr-defined]
+            self.log.event(f"Disconnecting: {reason}", now)
 
     def _dropped(self, error: Exception, now: float) -> None:
         """Garbled input is ignored (FIX); before Logon it ends the connection."""
@@ -331,7 +340,7 @@ class Session:
         self._out.append(frame)
         self._hb.last_sent = now
         if self.log is not None:
-            self.log.outgoing(frame, now)  # type: ignore[attr-defined]
+            self.log.outgoing(frame, now)
 
     def _send_logon(self, now: float, reset: bool, reply_to: Message | None = None) -> None:
         if reset:
@@ -674,7 +683,7 @@ class Session:
         if self._verify(msg, now, False, False) is _Verify.STOP:
             return
         text = msg.get(58) or ""
-        self._events.append(LogoutReceived(text))
+        self._events.append(LogoutReceived(text, msg))
         if self.status is not Status.LOGOUT_SENT:
             self._send_logout(now)
         seq = msg.get_int(34)

@@ -5,7 +5,7 @@ Names are facts (``LogonAccepted``); tests compare lists of events with ``==``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from krakenfix_cli.fix.errors import FramingError
 from krakenfix_cli.fix.message import Message
@@ -105,6 +105,8 @@ class LogoutReceived(Event):
 
     text: str
     "Its Text(58), possibly empty."
+    message: Message | None = field(default=None, compare=False)
+    "The Logout(5) itself, for a screen that shows what arrived (not part of the event's identity)."
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,8 @@ from krakenfix_cli.session.events import Disconnect, Event
 from krakenfix_cli.transport.clock import SYSTEM, Clock
 
 EventHandler = Callable[[Event], None]
+#: Told each frame once the transport has handed it to the socket: (frame, now).
+WrittenHandler = Callable[[bytes, float], None]
 
 
 class Connection:
@@ -29,8 +31,10 @@ class Connection:
         writer: asyncio.StreamWriter,
         on_event: EventHandler,
         clock: Clock = SYSTEM,
+        on_written: WrittenHandler | None = None,
     ) -> None:
         self.session = session
+        self.on_written = on_written
         self.reader = reader
         self.writer = writer
         self.on_event = on_event
@@ -106,11 +110,23 @@ class Connection:
         return self._closed.is_set()
 
     # -- pumping ----------------------------------------------------------------------------------
+    def _flush(self) -> None:
+        """Write what the session queued; tell ``on_written`` each frame that went to the socket."""
+        if self.on_written is None:
+            data = self.session.bytes_to_send()
+            if data and not self.writer.is_closing():
+                self.writer.write(data)
+            return
+        frames = self.session.frames_to_send()
+        if frames and not self.writer.is_closing():
+            self.writer.write(b"".join(frames))
+            now = self.clock.now()
+            for frame in frames:
+                self.on_written(frame, now)
+
     def _after_input(self) -> None:
         """Flush bytes, deliver events, re-arm the single timer."""
-        data = self.session.bytes_to_send()
-        if data and not self.writer.is_closing():
-            self.writer.write(data)
+        self._flush()
         while True:
             ev = self.session.next_event()
             if ev is None:
@@ -119,9 +135,7 @@ class Connection:
                 self.close_reason = self.close_reason or ev.reason
                 self._closing = True
             self.on_event(ev)
-        data = self.session.bytes_to_send()
-        if data and not self.writer.is_closing():
-            self.writer.write(data)
+        self._flush()
         if self._closing:
             self._begin_close()
             return

@@ -36,15 +36,15 @@ def test_order_placed_and_cancelled_on_one_connection_is_cancelled() -> None:
             spec = ClientSpec(host="127.0.0.1", port=sim.port, sender_comp_id=creds.sender_comp_id,
                               target_comp_id="KRAKEN-TRD", tls=False, api_key=creds.api_key, secret=creds.api_secret)
             ledger, reporter = MemoryLedger(), RecordingReporter()
-            async with open_session(spec, reporter, timeout=5) as live:
+            async with open_session(spec, reporter, timeout=5, ledger=ledger) as live:
                 order = build_order(OrderSpec("BTC/USD", "buy", "0.01", price="1000.0"), ledger, clock.now(),
                                     derivatives=False)
-                sent = await send_message(live.client, live.conn, order, reporter, ledger, timeout=5)
+                sent = await send_message(live.channel, order, reporter, ledger, timeout=5)
                 known = lookup(ledger, clordid=order[11], order_id=None)
                 assert known is not None and known.placed_by == live.conn
                 f = build_cancel(ledger, known, clordid=order[11], order_id=None, symbol=None, side=None,
                                  derivatives=False)
-                cancelled = await cancel_order(live.client, live.conn, f, reporter, ledger, timeout=5)
+                cancelled = await cancel_order(live.channel, f, reporter, ledger, timeout=5)
             kinds = "".join(m.msg_type for m, d, _ in reporter.messages if d == "in")
             return sent.outcome, cancelled.outcome, kinds
 
