@@ -163,7 +163,7 @@ class Client:
         self.failure: BaseException | None = None
         self._checkpoint_path: Path | None = None
         self._checkpoint = 0
-        directory = _session_directory(spec)
+        directory = session_directory(spec)
         if directory is not None:
             self._checkpoint_path = directory / "processed"
             with contextlib.suppress(OSError, ValueError):
@@ -442,7 +442,7 @@ def _kraken_logon_hook(spec: ClientSpec):  # type: ignore[no-untyped-def]
     return hook
 
 
-def _session_directory(spec: ClientSpec) -> Path | None:
+def session_directory(spec: ClientSpec) -> Path | None:
     """Where this session's store and checkpoint live (None without a state dir)."""
     if spec.state_dir is None or spec.memory_store:
         return None
@@ -459,7 +459,7 @@ def _store_and_log(spec: ClientSpec) -> tuple[MessageStore, SessionLog | None]:
     from krakenfix_cli.session.msglog import MessageLog
 
     log = MessageLog(spec.state_dir / "logs", spec.sender_comp_id, spec.target_comp_id)
-    directory = _session_directory(spec)
+    directory = session_directory(spec)
     if directory is None:
         return MemoryStore(), log
     from krakenfix_cli.session.filestore import FileStore

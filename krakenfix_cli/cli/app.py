@@ -41,6 +41,7 @@ COMMANDS: tuple[str, ...] = (
     "cancel",
     "mass_cancel",
     "replay",
+    "session",
     "tail",
     "repl",
     "decode",

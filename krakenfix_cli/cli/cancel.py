@@ -102,7 +102,8 @@ def cancel(
         write_error(env, f"{closed}; nothing to cancel, nothing was sent (--force sends the F anyway)")
         raise typer.Exit(ExitStatus.REJECTED)
     if known is not None and not target.embedded_sim:
-        problem = scope_problem(known, None)
+        # F reaches the orders of the connection that sends it: the holder's, when one runs.
+        problem = scope_problem(known, common.held_connection(target))
         if problem is not None:
             if not force:
                 if mode is Mode.JSON:
@@ -146,7 +147,12 @@ def cancel(
     if result.outcome is Outcome.REJECTED:
         write_error(env, f"cancel rejected: {result.reason}; {result.advice or 'see the reply above'}")
         raise typer.Exit(ExitStatus.REJECTED)
-    write_error(env, f"timed out: {result.reason}; raise --timeout, or check the order with `krakenfix tail`")
+    from krakenfix_cli.ops.live import HOLDER_GONE
+
+    if result.reason.startswith(HOLDER_GONE):  # says itself what happened and what to check
+        write_error(env, result.reason)
+    else:
+        write_error(env, f"timed out: {result.reason}; raise --timeout, or check the order with `krakenfix tail`")
     raise typer.Exit(ExitStatus.CONNECT_FAILED)
 
 

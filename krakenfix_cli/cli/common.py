@@ -36,6 +36,10 @@ T = TypeVar("T")
 
 def _connect_failed(exc: BaseException) -> str:
     assert isinstance(exc, ConnectFailed)
+    if exc.stage == "holder":  # the detail says what happened and what to check
+        return exc.detail
+    if exc.stage == "down":
+        return f"{exc.detail}; check `krakenfix session status`, and try again once it is logged on"
     todo = {
         "tcp": "check --host/--port and that the gateway (or `krakenfix sim`) is running, or try --sim",
         "tls": "check --tls/--no-tls against the port, trust the CA with --ca-file PATH, or --insecure for a "
@@ -57,6 +61,8 @@ def _logon_refused(exc: BaseException) -> str:
 register_error(ConnectFailed, ExitStatus.CONNECT_FAILED, _connect_failed)
 register_error(LogonRefusedError, ExitStatus.LOGON_REFUSED, _logon_refused)
 register_error(ConfigError, ExitStatus.USAGE)
+register_error("krakenfix_cli.ops.holder.HolderBusy", ExitStatus.STATE_IN_USE,
+               lambda e: f"{e}; stop it with `krakenfix session stop`, or let your command go through it")
 register_error("krakenfix_cli.settings.journal.ClOrdIdExhaustedError", ExitStatus.USAGE)
 register_error(CredentialsError, ExitStatus.USAGE)
 register_error("krakenfix_cli.kraken.profiles.UnknownProfileError", ExitStatus.USAGE)
@@ -192,6 +198,19 @@ def _with_running_simulator(conn: ConnectionSpec, flags: ConnectionFlags) -> tup
     return dataclasses.replace(conn, **changes), cafile  # type: ignore[arg-type]
 
 
+def held_connection(target: Target) -> ConnRef | None:
+    """The connection a running session holder has for ``target`` (what F would go out on), or None."""
+    if target.embedded_sim:
+        return None
+    from krakenfix_cli.ops import holder_client
+    from krakenfix_cli.ops.holder_wire import conn_from
+
+    hello = loop.run(holder_client.ask(target.spec, "hello"))
+    if hello is None or not hello.get("connected"):
+        return None
+    return conn_from(hello.get("conn"))
+
+
 # -- the order journal, for ops -------------------------------------------------------------------
 class JournalLedger:
     """``ops.outcomes.Ledger`` over ``settings.journal.OrderJournal``.
@@ -207,9 +226,12 @@ class JournalLedger:
         self.profile = profile
         self._warn = warn
         self._update_failed = False
+        self.generated: set[str] = set()
 
     def next_clordid(self, now: float, *, derivatives: bool = False) -> str:
-        return self.journal.next_clordid(now, derivatives=derivatives)
+        clordid = self.journal.next_clordid(now, derivatives=derivatives)
+        self.generated.add(clordid)
+        return clordid
 
     def remember_clordid(self, clordid: str, *, derivatives: bool = False) -> None:
         # Bookkeeping for later generated IDs, not for this send: its failure is a warning.

@@ -109,7 +109,7 @@ def _print_result(env: object, mode: Mode, result: object, hold: bool) -> None:
                        "ms": None if s.ms is None else round(s.ms, 2)} for s in result.steps],
         })
         return
-    if hold and result.ok:
+    if hold and result.ok and not result.via_holder:
         emit_line(env, f"held for {result.held_for:.1f} s; logged out", "dim")
         return
     width = max((len(s.name) for s in result.steps), default=0)
@@ -118,7 +118,8 @@ def _print_result(env: object, mode: Mode, result: object, hold: bool) -> None:
         ms = f"  {s.ms:.1f} ms" if s.ms is not None else ""
         emit_line(env, f"{mark} {s.name.ljust(width)}  {s.detail}{ms}", "ok" if s.ok else "bad")
     if result.ok:
-        emit_line(env, "logged on; logged out", "ok")
+        emit_line(env, "logged on (the session holder stays logged on)" if result.via_holder
+                  else "logged on; logged out", "ok")
 
 
 def register(app: typer.Typer) -> None:

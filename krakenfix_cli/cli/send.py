@@ -213,7 +213,12 @@ def send(
 
         write_error(env, f"rejected: {result.reason}; {advice_for(result.reason) or 'see the reply above'}")
         raise typer.Exit(ExitStatus.REJECTED)
-    write_error(env, f"timed out: {result.reason}; raise --timeout, or check the order with `krakenfix tail`")
+    from krakenfix_cli.ops.live import HOLDER_GONE
+
+    if result.reason.startswith(HOLDER_GONE):  # says itself what happened and what to check
+        write_error(env, result.reason)
+    else:
+        write_error(env, f"timed out: {result.reason}; raise --timeout, or check the order with `krakenfix tail`")
     raise typer.Exit(ExitStatus.CONNECT_FAILED)
 
 

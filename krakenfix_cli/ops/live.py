@@ -37,6 +37,8 @@ from krakenfix_cli.session.events import Disconnect, GapDetected, GapFilled, Log
 from krakenfix_cli.transport import clock
 from krakenfix_cli.transport.reconnect import Backoff
 
+#: How a channel's close reason starts when the session holder (another process) vanished.
+HOLDER_GONE = "the session holder"
 #: A subscriber that lets this many items pile up unread is cut off (memory stays bounded).
 DEFAULT_QUEUE = 65_536
 
@@ -80,6 +82,15 @@ class Restored:
 Item = Received | GapClosed | Lost | Restored
 
 
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What went out: its MsgSeqNum(34), and the message as sent (a holder may have given it a
+    fresh ClOrdID(11): Spot's must increase in the order they reach the gateway, SPEC §6.2)."""
+
+    seq: int
+    message: Message
+
+
 class SessionDown(ConnectFailed):
     """Nothing was sent: the session is not logged on right now (between reconnects, or closed)."""
 
@@ -110,8 +121,8 @@ class Channel(Protocol):
         """Why it closed (empty while open)."""
         ...
 
-    async def send(self, msg: Message) -> int:
-        """Send ``msg``; its MsgSeqNum(34). Raises ConnectFailed when nothing was sent."""
+    async def send(self, msg: Message) -> Sent:
+        """Send ``msg``; what went out. Raises ConnectFailed when nothing was sent."""
         ...
 
     async def next_message(self, timeout: float | None = None) -> Message | None:
@@ -167,7 +178,7 @@ class Subscription:
     def close_reason(self) -> str:
         return self._reason
 
-    async def send(self, msg: Message) -> int:
+    async def send(self, msg: Message) -> Sent:
         if self._closed.is_set():
             raise SessionDown(self._reason or "the subscription is closed")
         return await self._live.send(msg)
@@ -386,12 +397,17 @@ class LiveSession:
             sub.offer(item)
 
     # -- traffic --
-    async def send(self, msg: Message) -> int:
-        """Journal (for a D), then send on the current connection; SessionDown when not logged on."""
+    async def send(self, msg: Message, *, fresh_clordid: bool = False) -> Sent:
+        """Journal (for a D), then send on the current connection; SessionDown when not logged on.
+
+        ``fresh_clordid``: replace ClOrdID(11) by the watermark's next one now (a holder does it
+        for IDs its clients generated, so that they reach the gateway in increasing order)."""
         client = self.client
         if client is None or not client.is_logged_on or self._stopping.is_set():
             raise SessionDown(f"the session is not logged on ({self.close_reason or 'reconnecting'}); "
                               "nothing was sent")
+        if fresh_clordid and msg.get(11):
+            msg = msg.replace(11, self.ledger.next_clordid(clock.now(), derivatives=self.spec.derivatives))
         clordid = msg.get(11)
         if clordid:
             if msg.msg_type == "D":
@@ -399,7 +415,7 @@ class LiveSession:
                 self.ledger.placed(clordid, self._conn, clock.now(), symbol=msg.get(55), side=msg.get(54))
             if msg.msg_type in ("D", "F", "G"):
                 self.tracked.add(clordid)
-        return await client.send(msg)
+        return Sent(await client.send(msg), msg)
 
     async def request_resend(self, begin: int, end: int = 0) -> None:
         client = self.client

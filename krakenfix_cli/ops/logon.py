@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from krakenfix_cli.client import ClientSpec, ConnectFailed, LogonFacts, LogonRefusedError
 from krakenfix_cli.kraken.auth import DEFAULT_NONCE_WINDOW_MS
+from krakenfix_cli.ops import holder_client
 from krakenfix_cli.ops.live import Channel, LiveSession, Lost
 from krakenfix_cli.ops.outcomes import LogonResult, LogonStep
 from krakenfix_cli.ops.report import Reporter
@@ -85,7 +86,11 @@ async def logon(
     nonce_window_ms: int = DEFAULT_NONCE_WINDOW_MS,
 ) -> LogonResult:
     """Log on and report; with ``hold``, stay logged on until ``stop`` is set (or ``hold_for`` s)."""
-    async with maybe_embedded(spec, reporter, embedded_sim) as (spec, _sim):
+    async with maybe_embedded(spec, reporter, embedded_sim) as (spec, sim):
+        if sim is None:
+            hello = await holder_client.ask(spec, "hello")
+            if hello is not None:
+                return _through_holder(holder_client.HolderInfo.parse(hello), reporter)
         return await _logon(spec, reporter, timeout=timeout, hold=hold, hold_for=hold_for, stop=stop,
                             nonce_window_ms=nonce_window_ms)
 
@@ -147,6 +152,25 @@ async def _logon(
         return result
     finally:
         await live.close(min(timeout, 5.0))
+
+
+def _through_holder(info: holder_client.HolderInfo, reporter: Reporter) -> LogonResult:
+    """The session is held by another process: report its connection instead of logging on again
+    (a second logon of the CompID pair would end the holder's)."""
+    reporter.note(f"through the session holder ({info.describe()})")
+    result = LogonResult(ok=info.connected, heartbeat=info.heartbeat or None, via_holder=True)
+    if not info.connected:
+        result.stage, result.diagnosis = "holder", "the session holder is reconnecting"
+        result.reason = "not logged on right now"
+        result.advice = "wait for it (`krakenfix session status`), or stop it with `krakenfix session stop`"
+        result.steps = [LogonStep("Holder", False, f"PID {info.pid} ({info.command}) is reconnecting", None)]
+        return result
+    result.steps = [
+        LogonStep("Holder", True, f"held by PID {info.pid} ({info.command}), logged on since "
+                  f"{info.connected_since}; next seq out {info.seq_out}, in {info.seq_in}", None),
+        LogonStep("Heartbeat", True, f"HeartBtInt(108) {info.heartbeat:g} s agreed", None),
+    ]
+    return result
 
 
 def _step_line(step: LogonStep) -> str:

@@ -83,9 +83,10 @@ async def mass_cancel(
     scope = describe_scope(msg.get(530) or "", msg.get(55))
     conn = channel.conn
     known = [o for o in ledger.open_orders() if in_scope(o, msg, conn)]
-    seq = await channel.send(msg)
+    sent = await channel.send(msg)
+    msg = sent.message
     result = MassCancelResult(Outcome.OK, msg, scope, quiet_period=quiet)
-    corr = Correlator(msg.get(11), seq, "q")
+    corr = Correlator(msg.get(11), sent.seq, "q")
     seen: set[str] = set()
     hard_stop = clock.monotonic() + max(timeout, quiet) * 30  # a runaway stream still ends
     while True:
@@ -175,9 +176,8 @@ async def _verify(
     for o in checkable:
         assert o.order_id is not None and o.symbol is not None
         rid = emergency_clordid(ledger, clock.now(), derivatives=False)
-        req = builders.order_status_request(rid, o.order_id, o.symbol, o.side)
-        pending[rid] = (Correlator.for_request(req), o)
-        pending[rid][0].seq = await channel.send(req)
+        sent = await channel.send(builders.order_status_request(rid, o.order_id, o.symbol, o.side))
+        pending[sent.message.get(11) or rid] = (Correlator.for_request(sent.message, sent.seq), o)
     survivors: list[KnownOrder] = []
     deadline = clock.monotonic() + timeout
     while pending and (left := deadline - clock.monotonic()) > 0:

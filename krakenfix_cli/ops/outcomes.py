@@ -66,6 +66,9 @@ class KnownOrder:
 class Ledger(Protocol):
     """Which connection placed which ClOrdID, and the persisted ClOrdID watermark."""
 
+    generated: set[str]
+    "The ClOrdIDs this process generated: a session holder may give them a fresh one as it sends."
+
     def next_clordid(self, now: float, *, derivatives: bool = False) -> str:
         """A ClOrdID above every earlier one from this state dir (SPEC §6.2, §10.6)."""
         ...
@@ -101,11 +104,13 @@ class NullLedger:
 
     def __init__(self) -> None:
         self._last: str | None = None
+        self.generated: set[str] = set()
 
     def next_clordid(self, now: float, *, derivatives: bool = False) -> str:
         from krakenfix_cli.kraken.clordid import next_clordid
 
         self._last = next_clordid(now, self._last, derivatives=derivatives)
+        self.generated.add(self._last)
         return self._last
 
     def remember_clordid(self, clordid: str, *, derivatives: bool = False) -> None:
@@ -156,6 +161,8 @@ class LogonResult:
     nonce_window_ms: int = 5000
     heartbeat: float | None = None
     held_for: float = 0.0
+    via_holder: bool = False
+    "The session was already held by another process: its connection is reported, nothing logged on."
 
 
 @dataclass

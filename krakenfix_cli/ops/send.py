@@ -19,7 +19,7 @@ from krakenfix_cli.fix.errors import FixError
 from krakenfix_cli.fix.message import Message, parse_fields
 from krakenfix_cli.fix.values import parse_decimal
 from krakenfix_cli.kraken import builders
-from krakenfix_cli.ops.live import Channel
+from krakenfix_cli.ops.live import HOLDER_GONE, Channel
 from krakenfix_cli.ops.outcomes import Ledger, Outcome, SendResult
 from krakenfix_cli.ops.report import Reporter
 from krakenfix_cli.transport import clock
@@ -230,7 +230,9 @@ async def send_message(
     if clordid:
         # Whoever chose it (--clordid, --raw, --file, the REPL): generated ones stay above it.
         ledger.remember_clordid(clordid, derivatives=channel.derivatives)
-    seq = await channel.send(msg)
+    sent = await channel.send(msg)
+    msg, seq = sent.message, sent.seq
+    clordid = msg.get(11)
     result = SendResult(Outcome.OK, msg, clordid, seq)
     if wait == "none":
         reporter.note(f"sent {msg.msg_type} as MsgSeqNum(34) {seq}; not waiting for an answer (--wait none)")
@@ -257,8 +259,9 @@ async def send_message(
                 return result  # acknowledged; the settle period ends with the connection
             result.outcome = Outcome.TIMED_OUT
             what = "the fill" if wait == "fill" and result.replies else "an answer"
-            result.reason = (f"connection dropped by the gateway before {what} "
-                             f"({channel.close_reason or 'no reason given'})")
+            lost = channel.close_reason or "no reason given"
+            result.reason = lost if lost.startswith(HOLDER_GONE) else \
+                f"connection dropped by the gateway before {what} ({lost})"
             return result
         if not corr.concerns(reply):
             continue

@@ -150,8 +150,21 @@ async def open_session(
     logout_timeout: float = 5.0,
     ledger: Ledger | None = None,
 ) -> AsyncIterator[Live]:
-    """Connect and log on (raises ``ConnectFailed`` / ``LogonRefusedError``); log out after."""
+    """Go through the session's holder when one runs; else connect and log on (raises
+    ``ConnectFailed`` / ``LogonRefusedError``) and log out after."""
     async with maybe_embedded(spec, reporter, embedded_sim) as (spec, sim):
+        if sim is None:
+            from krakenfix_cli.ops import holder_client
+
+            remote = await holder_client.connect(spec, watcher(reporter, show),
+                                                 generated=ledger.generated if ledger is not None else None)
+            if remote is not None:
+                reporter.note(f"through the session holder ({remote.info.describe()})")
+                try:
+                    yield Live(remote, spec, remote.info.facts())
+                finally:
+                    await remote.close()
+                return
         live = LiveSession(spec, reporter, ledger=ledger, watch=watcher(reporter, show), connect_timeout=timeout)
         channel = live.subscribe()
         facts = await live.start()

@@ -13,15 +13,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Iterable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from krakenfix_cli.client import ClientSpec
 from krakenfix_cli.fix.message import Message, decode
 from krakenfix_cli.fix.values import parse_utc_timestamp
+from krakenfix_cli.ops import holder_client
 from krakenfix_cli.ops.dedupe import ExecIdSet
-from krakenfix_cli.ops.live import LiveSession, Lost, Received, Subscription
+from krakenfix_cli.ops.holder import holding
+from krakenfix_cli.ops.live import Channel, LiveSession, Lost, Received, Restored
 from krakenfix_cli.ops.outcomes import Ledger, TailResult
 from krakenfix_cli.ops.report import Reporter
 from krakenfix_cli.ops.session import maybe_embedded
@@ -159,36 +160,42 @@ async def tail(
     backoff: Backoff | None = None,
     embedded_sim: bool = False,
     ledger: Ledger | None = None,
-    hold: Callable[[LiveSession], AbstractAsyncContextManager[object]] | None = None,
 ) -> TailResult:
     """Stream inbound application messages until ``stop``, ``max_messages`` or ``duration``.
 
-    The first connection's failure is raised (``ConnectFailed``/``LogonRefusedError``):
-    a tail that never logged on has nothing to survive. Later failures are retried by the
-    live session (``ops.live``), which also journals what it learns. ``hold`` wraps the
-    stream (the session holder, so that other commands go through this connection).
+    When a holder already serves the session, tail streams through it. Otherwise tail holds
+    the session itself while it runs (``ops.holder``: other commands send through it), and
+    the live session (``ops.live``) reconnects through drops and rollovers and journals what
+    it learns. The first connection's failure is raised (``ConnectFailed`` /
+    ``LogonRefusedError``): a tail that never logged on has nothing to survive.
     """
-    async with maybe_embedded(spec, reporter, embedded_sim) as (spec, _sim):
+    filt = filt or TailFilter()
+    stop = stop or asyncio.Event()
+    async with maybe_embedded(spec, reporter, embedded_sim) as (spec, sim):
+        if sim is None:
+            remote = await holder_client.connect(spec, None)
+            if remote is not None:
+                reporter.note(f"streaming through the session holder ({remote.info.describe()})")
+                try:
+                    return await _stream(None, remote, filt, reporter, stop, max_messages, duration)
+                finally:
+                    await remote.close()
         live = LiveSession(spec, reporter, ledger=ledger, reconnect=True, backoff=backoff or Backoff(),
                            connect_timeout=timeout)
         sub = live.subscribe()
         try:
             facts = await live.start()
-            how = "141=Y, sequence numbers reset" if facts.reset else "141=N, continuing sequence numbers"
-            reporter.note(f"logged on to {spec.host}:{spec.port} as {spec.sender_comp_id}→{spec.target_comp_id} "
-                          f"({how}); streaming")
-            if hold is None:
-                return await _stream(live, sub, filt or TailFilter(), reporter, stop or asyncio.Event(),
-                                     max_messages, duration)
-            async with hold(live):
-                return await _stream(live, sub, filt or TailFilter(), reporter, stop or asyncio.Event(),
-                                     max_messages, duration)
+            async with holding(live, "krakenfix tail"):
+                how = "141=Y, sequence numbers reset" if facts.reset else "141=N, continuing sequence numbers"
+                reporter.note(f"logged on to {spec.host}:{spec.port} as {spec.sender_comp_id}→"
+                              f"{spec.target_comp_id} ({how}); streaming")
+                return await _stream(live, sub, filt, reporter, stop, max_messages, duration)
         finally:
             await live.close(min(timeout, 5.0))
 
 
-async def _stream(live: LiveSession, sub: Subscription, filt: TailFilter, reporter: Reporter, stop: asyncio.Event,
-                  max_messages: int | None, duration: float | None) -> TailResult:
+async def _stream(live: LiveSession | None, sub: Channel, filt: TailFilter, reporter: Reporter,
+                  stop: asyncio.Event, max_messages: int | None, duration: float | None) -> TailResult:
     """Show the session's items until told to stop; the result's counters say what happened."""
     result = TailResult()
     state = _State(result, filt, ExecIdSet(), reporter, max_messages)
@@ -211,14 +218,19 @@ async def _stream(live: LiveSession, sub: Subscription, filt: TailFilter, report
                 if state.offer(item.message, item.when, duplicate=item.duplicate):
                     result.stopped_by = "max-messages"
                     break
+            elif isinstance(item, Lost) and not item.final and live is None:
+                reporter.note(f"the session holder's connection dropped ({item.reason}); it reconnects")
+            elif isinstance(item, Restored):
+                result.reconnects += 1 if live is None else 0
             elif item is None or (isinstance(item, Lost) and item.final):
-                if live.failure is not None:
+                if live is not None and live.failure is not None:
                     raise live.failure  # our own side broke (disk full): reconnecting cannot help
                 result.stopped_by = sub.close_reason or "connection closed"
                 break
     finally:
         stop_task.cancel()
-        result.reconnects, result.rollovers = live.reconnects, live.rollovers
+        if live is not None:
+            result.reconnects, result.rollovers = live.reconnects, live.rollovers
     return result
 
 
