@@ -39,6 +39,8 @@ from krakenfix_cli.transport.reconnect import Backoff
 
 #: How a channel's close reason starts when the session holder (another process) vanished.
 HOLDER_GONE = "the session holder"
+#: What a gateway's Logout(5) says when the numbers restart after it (SPEC §2.4, §10.11).
+ROLLOVER_HINTS = ("rollover", "failover", "maintenance")
 #: A subscriber that lets this many items pile up unread is cut off (memory stays bounded).
 DEFAULT_QUEUE = 65_536
 
@@ -523,10 +525,9 @@ class LiveSession:
                 self._fan_out(Received(msg, ev.poss_dup, duplicate, sending_time(msg)))
                 client.processed(msg)
             elif isinstance(ev, LogoutReceived):
-                if "rollover" in ev.text.lower():
+                if any(hint in ev.text.lower() for hint in ROLLOVER_HINTS):
                     self._rollover = True
-                else:
-                    self.reporter.note(f"the gateway logged us out: {ev.text or '(no reason given)'}")
+                self.reporter.note(f"gateway sent Logout(5): {ev.text or 'no text'}")
             elif isinstance(ev, GapDetected):
                 self.reporter.note(f"gap: expected MsgSeqNum(34) {ev.expected}, got {ev.received}; "
                                    "asked for a resend")
@@ -555,8 +556,8 @@ class LiveSession:
             assert o.order_id is not None and o.symbol is not None
             await self.send(builders.order_status_request(o.latest_clordid, o.order_id, o.symbol, o.side))
         if orders:
-            self.reporter.note(f"asked the status of {len(orders)} journalled open order(s): reports in flight "
-                               "at the rollover cannot be resent")
+            self.reporter.note(f"asking the status of {len(orders)} open order(s) from the order journal: "
+                               "reports in flight at the rollover cannot be resent")
         return len(orders)
 
 

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "ops"))
-from cli_harness import SimThread, kfx, krakenfix_argv  # noqa: E402
+from cli_harness import SimThread, kfx, krakenfix_argv
 
-from krakenfix_cli.session.filestore import session_dir  # noqa: E402
-from krakenfix_cli.settings.journal import OrderJournal  # noqa: E402
+from krakenfix_cli.session.filestore import session_dir
+from krakenfix_cli.settings.journal import OrderJournal
 
 SPOT = "KRAKEN-TRD"
 
@@ -135,7 +135,7 @@ def test_tail_holds_the_session_and_shows_a_mass_cancel_sent_from_another_proces
     try:
         deadline = time.monotonic() + 30
         while not (_sessdir(tmp_path) / "holder.sock").exists():
-            assert tail.poll() is None and time.monotonic() < deadline, tail.stderr.read().decode() if tail.stderr else ""
+            assert tail.poll() is None and time.monotonic() < deadline, "tail never held the session"
             time.sleep(0.05)
         mc = kfx("mass-cancel", "--all", "--yes", "-o", "json", env=env)
         assert mc.exit_status == 0, mc.stderr
@@ -177,7 +177,7 @@ def test_a_holder_killed_in_a_burst_fails_its_clients_with_exit_4_and_the_next_c
         time.sleep(0.05)
     os.kill(pid, signal.SIGKILL)
     for p in procs:
-        out, err = p.communicate(timeout=60)
+        _out, err = p.communicate(timeout=60)
         lines = [ln for ln in err.decode().splitlines() if ln.startswith("krakenfix: error")]
         assert p.returncode == 4, err.decode()
         assert len(lines) == 1 and "went away mid-request" in lines[0], err.decode()

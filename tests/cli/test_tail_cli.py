@@ -150,7 +150,7 @@ def test_after_a_rollover_tail_asks_the_state_of_journalled_open_orders(
         _reap(proc)
     status = [json.loads(line) for line in lines if '"msg_type"' in line]
     assert [(_fields(m)[150], _fields(m)[37], _fields(m)[39]) for m in status] == [("I", order_id, "0")]
-    assert "asked the status of 1 journalled open order(s)" in "".join(notes) + stderr
+    assert "asking the status of 1 open order(s) from the order journal" in "".join(notes) + stderr
 
 
 def test_tail_writes_what_it_sees_of_journalled_orders_into_the_journal(
