@@ -191,9 +191,9 @@ class HolderServer:
                 op = req.get("op")
                 rid = req.get("id")
                 if op == "hello":
-                    await out.put(wire.encode(self.hello()))
+                    await out.put(wire.encode({**self.hello(), "id": rid}))
                 elif op == "status":
-                    await out.put(wire.encode(self.status()))
+                    await out.put(wire.encode({**self.status(), "id": rid}))
                 elif op == "subscribe":
                     if sub is None:
                         sub = self.live.subscribe(CLIENT_QUEUE)

@@ -410,6 +410,9 @@ class LiveSession:
                               "nothing was sent")
         if fresh_clordid and msg.get(11):
             msg = msg.replace(11, self.ledger.next_clordid(clock.now(), derivatives=self.spec.derivatives))
+        elif msg.get(11):
+            # Chosen by someone else (--clordid, --raw, a holder's client): generated ones stay above it.
+            self.ledger.remember_clordid(msg.get(11) or "", derivatives=self.spec.derivatives)
         clordid = msg.get(11)
         if clordid:
             if msg.msg_type == "D":
