@@ -237,6 +237,21 @@ class CancelResult:
     "The journal showed the order belongs to another connection; nothing was sent."
 
 
+@dataclass
+class AmendResult:
+    """The outcome of ``amend``: replaced, pending replace (39=E), refused or silence."""
+
+    outcome: Outcome
+    message: Message | None = None
+    reason: str = ""
+    advice: str = ""
+    replies: list[Message] = field(default_factory=list)
+    report: Message | None = None
+    "The ExecutionReport(8) that confirmed it."
+    pending: bool = False
+    "Pending Replace (39=E): the new values are not live yet; a Replaced report follows."
+
+
 @dataclass(frozen=True)
 class CancelledOrder:
     """One order a mass cancel took down (from its ExecutionReport)."""
