@@ -283,6 +283,11 @@ def with_clordid_reset(target: Target, reset: bool) -> Target:
 
 def ledger_for(target: Target) -> JournalLedger:
     """The order journal under the target's state dir; its problems are warnings on stderr."""
+    return ledger_at(target.state_dir, target.spec.profile or None)
+
+
+def ledger_at(state_dir: Path, profile: str | None = None) -> JournalLedger:
+    """The order journal under ``state_dir`` (no connection settings needed: ``orders``)."""
     from krakenfix_cli.cli.options import get_env
     from krakenfix_cli.render.console import write_warning
 
@@ -291,7 +296,7 @@ def ledger_for(target: Target) -> JournalLedger:
     def warn(text: str) -> None:
         write_warning(env, text)
 
-    return JournalLedger(OrderJournal(target.state_dir, warn=warn), target.spec.profile or None, warn)
+    return JournalLedger(OrderJournal(state_dir, warn=warn), profile, warn)
 
 
 # -- output ---------------------------------------------------------------------------------------
