@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,7 +21,7 @@ from krakenfix_cli.cli.errors import CliError, register_error
 from krakenfix_cli.cli.exit import ExitStatus
 from krakenfix_cli.client import SEQ_MISMATCH, ClientSpec, ConnectFailed, LogonRefusedError
 from krakenfix_cli.fix.message import Message
-from krakenfix_cli.ops.outcomes import ConnRef, KnownOrder
+from krakenfix_cli.ops.outcomes import DETAIL_NAMES, ConnRef, KnownOrder
 from krakenfix_cli.render import MessageWriter, Mode
 from krakenfix_cli.render.console import TerminalReporter
 from krakenfix_cli.render.env import Env
@@ -245,15 +245,18 @@ class JournalLedger:
     def reset_clordid(self, *, derivatives: bool = False) -> None:
         self.journal.reset_clordid(derivatives=derivatives)
 
-    def placed(self, clordid: str, conn: ConnRef, now: float, *, symbol: str | None, side: str | None) -> None:
+    def placed(self, clordid: str, conn: ConnRef, now: float, *, symbol: str | None, side: str | None,
+               details: Mapping[str, str] | None = None) -> None:
         ref = SessionRef(conn.sender, conn.target, conn.connection_id)
-        self.journal.record_placed(clordid, ref, now, symbol=symbol, side=side, profile=self.profile)
+        self.journal.record_placed(clordid, ref, now, symbol=symbol, side=side, profile=self.profile,
+                                   details=details)
 
     def updated(self, clordid: str, now: float, *, order_id: str | None = None, ord_status: str | None = None,
-                new_clordid: str | None = None) -> None:
+                new_clordid: str | None = None, details: Mapping[str, str] | None = None) -> None:
         state = state_from_ord_status(ord_status) if ord_status else None
         try:
-            self.journal.record_update(clordid, now, order_id=order_id, state=state, new_clordid=new_clordid)
+            self.journal.record_update(clordid, now, order_id=order_id, state=state, new_clordid=new_clordid,
+                                       details=details)
         except OSError as exc:
             if not self._update_failed and self._warn is not None:
                 self._warn(f"could not write the order journal {self.journal.path} ({exc.strerror or exc}); "
@@ -268,9 +271,14 @@ class JournalLedger:
     def open_orders(self) -> list[KnownOrder]:
         return [_known(r) for r in self.journal.open_orders()]
 
+    def all_orders(self) -> list[KnownOrder]:
+        """Every journalled order, oldest first (``krakenfix orders``)."""
+        return [_known(r) for r in sorted(self.journal.orders().values(), key=lambda r: r.placed)]
+
 
 def _known(rec: Any) -> KnownOrder:
     s = rec.session
+    details = {name: rec.details[name] for name in DETAIL_NAMES if name in rec.details}
     return KnownOrder(
         clordid=rec.clordid,
         latest_clordid=rec.latest_clordid,
@@ -280,6 +288,8 @@ def _known(rec: Any) -> KnownOrder:
         side=rec.side,
         order_id=rec.order_id,
         updated=rec.updated,
+        placed=rec.placed,
+        **details,
     )
 
 
@@ -295,6 +305,11 @@ def with_clordid_reset(target: Target, reset: bool) -> Target:
 
 def ledger_for(target: Target) -> JournalLedger:
     """The order journal under the target's state dir; its problems are warnings on stderr."""
+    return ledger_at(target.state_dir, target.spec.profile or None)
+
+
+def ledger_at(state_dir: Path, profile: str | None = None) -> JournalLedger:
+    """The order journal under ``state_dir`` (no connection settings needed: ``orders``)."""
     from krakenfix_cli.cli.options import get_env
     from krakenfix_cli.render.console import write_warning
 
@@ -303,7 +318,7 @@ def ledger_for(target: Target) -> JournalLedger:
     def warn(text: str) -> None:
         write_warning(env, text)
 
-    return JournalLedger(OrderJournal(target.state_dir, warn=warn), target.spec.profile or None, warn)
+    return JournalLedger(OrderJournal(state_dir, warn=warn), profile, warn)
 
 
 # -- output ---------------------------------------------------------------------------------------

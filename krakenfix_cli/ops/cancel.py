@@ -42,7 +42,7 @@ def scope_problem(known: KnownOrder, current: ConnRef | None) -> ScopeProblem | 
     ``current`` is None before connecting: a connection not yet made is by definition not
     the one that placed a journalled order.
     """
-    if current is not None and known.placed_by == current:
+    if _placed_on(known, current):
         return None
     return ScopeProblem(
         what=(f"order {known.clordid} was placed by another connection ({known.placed_by.describe()}); "
@@ -50,6 +50,18 @@ def scope_problem(known: KnownOrder, current: ConnRef | None) -> ScopeProblem | 
               "would refuse it with a BusinessMessageReject(j)"),
         todo=OTHER_CONNECTION_TODO + "; --force sends the F anyway",
     )
+
+
+def _placed_on(order: KnownOrder, current: ConnRef | None) -> bool:
+    return current is not None and order.placed_by == current
+
+
+def f_reaches(order: KnownOrder, current: ConnRef | None) -> bool:
+    """Can an OrderCancelRequest(F) sent on ``current`` cancel ``order`` now (SPEC §6.5, §10.4)?
+
+    Only an open order placed on that very connection; ``current`` is None when no session is
+    held, and then no F reaches anything (a new connection is another session)."""
+    return order.is_open and _placed_on(order, current)
 
 
 #: What reaches another connection's order (SPEC §6.5, §6.8): the one home of this advice.

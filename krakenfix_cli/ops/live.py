@@ -31,7 +31,7 @@ from krakenfix_cli.client import Client, ClientSpec, ConnectFailed, LogonFacts, 
 from krakenfix_cli.fix.message import Message
 from krakenfix_cli.fix.values import parse_utc_timestamp
 from krakenfix_cli.ops.dedupe import ExecIdSet
-from krakenfix_cli.ops.outcomes import ConnRef, Ledger, NullLedger
+from krakenfix_cli.ops.outcomes import ConnRef, Ledger, NullLedger, order_details, report_details
 from krakenfix_cli.ops.report import Reporter
 from krakenfix_cli.session.events import Disconnect, GapDetected, GapFilled, LogoutReceived, MessageReceived
 from krakenfix_cli.transport import clock
@@ -417,7 +417,8 @@ class LiveSession:
         if clordid:
             if msg.msg_type == "D":
                 # Journal first: if we crash after the send, `cancel` still knows whose order it is.
-                self.ledger.placed(clordid, self._conn, clock.now(), symbol=msg.get(55), side=msg.get(54))
+                self.ledger.placed(clordid, self._conn, clock.now(), symbol=msg.get(55), side=msg.get(54),
+                                   details=order_details(msg))
             if msg.msg_type in ("D", "F", "G"):
                 self.tracked.add(clordid)
         return Sent(await client.send(msg), msg)
@@ -436,7 +437,8 @@ class LiveSession:
             return
         new = cid if key == orig and cid and cid != orig else None
         try:
-            self.ledger.updated(key, clock.now(), order_id=msg.get(37), ord_status=msg.get(39), new_clordid=new)
+            self.ledger.updated(key, clock.now(), order_id=msg.get(37), ord_status=msg.get(39), new_clordid=new,
+                                details=report_details(msg))
         except OSError as exc:
             self.reporter.warn(f"could not update the order journal ({exc.strerror or exc}); the report "
                                "above is the truth: check it with `krakenfix orders --refresh` later")

@@ -7,6 +7,7 @@ sibling layer, so cli passes an adapter over ``settings.journal.OrderJournal`` i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -57,10 +58,56 @@ class KnownOrder:
     order_id: str | None = None
     updated: float | None = None
     "When the journal last learnt something about the order (epoch seconds)."
+    placed: float | None = None
+    "When the order was sent (epoch seconds)."
+    ord_type: str | None = None
+    "OrdType(40) as sent; the fields below are wire values too (None: not known)."
+    price: str | None = None
+    qty: str | None = None
+    tif: str | None = None
+    "TimeInForce(59)."
+    expire_time: str | None = None
+    "ExpireTime(126), as the order carried it."
+    exec_inst: str | None = None
+    "ExecInst(18), space-separated flags (``P`` post-only)."
+    display_qty: str | None = None
+    stop_px: str | None = None
+    cum_qty: str | None = None
+    "CumQty(14) of the last report."
+    leaves_qty: str | None = None
+    avg_px: str | None = None
 
     @property
     def is_open(self) -> bool:
         return self.state not in ("filled", "canceled", "rejected", "expired", "done-for-day")
+
+
+#: The journal's name for each order detail a NewOrderSingle(D) carries, and its tag: what an
+#: amend must repeat (SPEC §6.6) and ``orders`` shows.
+ORDER_DETAIL_TAGS: dict[str, int] = {
+    "ord_type": 40, "price": 44, "qty": 38, "tif": 59, "expire_time": 126, "exec_inst": 18,
+    "display_qty": 1138, "stop_px": 99,
+}
+#: What an amend can change (SPEC §6.6): a Replaced report restates these.
+AMENDABLE_DETAILS = ("price", "qty", "display_qty", "stop_px")
+#: An order's progress, from any ExecutionReport(8) about it.
+PROGRESS_TAGS: dict[str, int] = {"cum_qty": 14, "leaves_qty": 151, "avg_px": 6}
+DETAIL_NAMES = (*ORDER_DETAIL_TAGS, *PROGRESS_TAGS)
+
+
+def order_details(msg: Message) -> dict[str, str]:
+    """The details of a NewOrderSingle(D) (or a G) the journal keeps: the fields it carries."""
+    return {name: v for name, tag in ORDER_DETAIL_TAGS.items() if (v := msg.get(tag))}
+
+
+def report_details(report: Message) -> dict[str, str]:
+    """What an ExecutionReport(8) tells of an order's details: its progress always, and the
+    amendable fields when it restates the order: a replace (150=5, the new price and quantity)
+    or a status answer (150=I, which sees an amend made from any connection)."""
+    out = {name: v for name, tag in PROGRESS_TAGS.items() if (v := report.get(tag))}
+    if report.get(150) in ("5", "I"):
+        out.update((n, v) for n in AMENDABLE_DETAILS if (v := report.get(ORDER_DETAIL_TAGS[n])))
+    return out
 
 
 class Ledger(Protocol):
@@ -81,13 +128,16 @@ class Ledger(Protocol):
         """Start generated ClOrdIDs afresh: the Logon carries ForceResetClOrdID(5030)=Y."""
         ...
 
-    def placed(self, clordid: str, conn: ConnRef, now: float, *, symbol: str | None, side: str | None) -> None:
-        """``conn`` is about to send a NewOrderSingle(D) with ``clordid`` (durable)."""
+    def placed(self, clordid: str, conn: ConnRef, now: float, *, symbol: str | None, side: str | None,
+               details: Mapping[str, str] | None = None) -> None:
+        """``conn`` is about to send a NewOrderSingle(D) with ``clordid`` (durable); ``details``
+        as :func:`order_details` gives them."""
         ...
 
     def updated(self, clordid: str, now: float, *, order_id: str | None = None, ord_status: str | None = None,
-                new_clordid: str | None = None) -> None:
-        """An ExecutionReport(8) told us something about the order known by ``clordid``."""
+                new_clordid: str | None = None, details: Mapping[str, str] | None = None) -> None:
+        """An ExecutionReport(8) told us something about the order known by ``clordid``
+        (``details``: new values of :data:`DETAIL_NAMES`)."""
         ...
 
     def find(self, *, clordid: str | None = None, order_id: str | None = None) -> KnownOrder | None:
@@ -119,11 +169,12 @@ class NullLedger:
     def reset_clordid(self, *, derivatives: bool = False) -> None:
         self._last = None
 
-    def placed(self, clordid: str, conn: ConnRef, now: float, *, symbol: str | None, side: str | None) -> None:
+    def placed(self, clordid: str, conn: ConnRef, now: float, *, symbol: str | None, side: str | None,
+               details: Mapping[str, str] | None = None) -> None:
         pass
 
     def updated(self, clordid: str, now: float, *, order_id: str | None = None, ord_status: str | None = None,
-                new_clordid: str | None = None) -> None:
+                new_clordid: str | None = None, details: Mapping[str, str] | None = None) -> None:
         pass
 
     def find(self, *, clordid: str | None = None, order_id: str | None = None) -> KnownOrder | None:
@@ -191,6 +242,21 @@ class CancelResult:
     replies: list[Message] = field(default_factory=list)
     refused_locally: bool = False
     "The journal showed the order belongs to another connection; nothing was sent."
+
+
+@dataclass
+class AmendResult:
+    """The outcome of ``amend``: replaced, pending replace (39=E), refused or silence."""
+
+    outcome: Outcome
+    message: Message | None = None
+    reason: str = ""
+    advice: str = ""
+    replies: list[Message] = field(default_factory=list)
+    report: Message | None = None
+    "The ExecutionReport(8) that confirmed it."
+    pending: bool = False
+    "Pending Replace (39=E): the new values are not live yet; a Replaced report follows."
 
 
 @dataclass(frozen=True)

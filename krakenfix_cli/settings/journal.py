@@ -15,6 +15,11 @@ swallow the next record. A line of the wrong shape (not JSON, or a field of the 
 is skipped and counted (:attr:`OrderJournal.skipped`), never raised: no content of the
 journal may stop ``cancel`` or ``mass-cancel``.
 
+A line may carry ``"d"``, the order's details as text by name (OrdType, Price, OrderQty,
+TimeInForce, ExpireTime, ExecInst, ... as ``ops.outcomes.order_details`` names them): what
+``amend`` must repeat and ``orders`` shows. Lines written before details existed have none
+and load as before; a ``"d"`` of the wrong shape is dropped, the line kept.
+
 The journal would grow forever, and every ``cancel`` folds all of it. When it passes
 :data:`COMPACT_BYTES`, opening it rewrites it with one snapshot per order that is still open
 or was touched in the last :data:`KEEP_DAYS` days (and the ClOrdIDs each carried), then
@@ -32,8 +37,8 @@ import contextlib
 import errno
 import json
 import os
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +129,8 @@ class OrderRecord:
     side: str | None = None
     order_id: str | None = None
     profile: str | None = None
+    details: Mapping[str, str] = field(default_factory=dict)
+    "Order details by name (``price``, ``tif``, ...), wire values; later reports' values win."
 
     @property
     def is_open(self) -> bool:
@@ -194,7 +201,7 @@ class OrderJournal:
                     "v": FORMAT_VERSION, "ev": "placed", "t": rec.placed, "u": rec.updated, "clordid": rec.clordid,
                     "sender": rec.session.sender, "target": rec.session.target, "conn": rec.session.connection_id,
                     "symbol": rec.symbol, "side": rec.side, "order_id": rec.order_id, "state": rec.state,
-                    "profile": rec.profile,
+                    "profile": rec.profile, **({"d": dict(rec.details)} if rec.details else {}),
                 }, separators=(",", ":"), ensure_ascii=False))  # fmt: skip
                 for new_cid in chains.get(rec.clordid, ()):
                     lines.append(json.dumps({"v": FORMAT_VERSION, "ev": "update", "t": rec.updated,
@@ -234,25 +241,26 @@ class OrderJournal:
         order_id: str | None = None,
         state: str = "pending-new",
         profile: str | None = None,
+        details: Mapping[str, str] | None = None,
     ) -> None:
         """Note that ``session`` sent a NewOrderSingle(D) with ``clordid`` (durable when sync)."""
-        self._append(
-            {
-                "v": FORMAT_VERSION,
-                "ev": "placed",
-                "t": now,
-                "clordid": clordid,
-                "sender": session.sender,
-                "target": session.target,
-                "conn": session.connection_id,
-                "symbol": symbol,
-                "side": side,
-                "order_id": order_id,
-                "state": state,
-                "profile": profile,
-            },
-            sync=self.sync,
-        )
+        record: dict[str, Any] = {
+            "v": FORMAT_VERSION,
+            "ev": "placed",
+            "t": now,
+            "clordid": clordid,
+            "sender": session.sender,
+            "target": session.target,
+            "conn": session.connection_id,
+            "symbol": symbol,
+            "side": side,
+            "order_id": order_id,
+            "state": state,
+            "profile": profile,
+        }
+        if details:
+            record["d"] = dict(details)
+        self._append(record, sync=self.sync)
 
     def record_update(
         self,
@@ -262,6 +270,7 @@ class OrderJournal:
         order_id: str | None = None,
         state: str | None = None,
         new_clordid: str | None = None,
+        details: Mapping[str, str] | None = None,
     ) -> None:
         """Note what an ExecutionReport(8) said about the order known by ``clordid``.
 
@@ -275,6 +284,8 @@ class OrderJournal:
             record["state"] = state
         if new_clordid is not None:
             record["new_clordid"] = new_clordid
+        if details:
+            record["d"] = dict(details)
         self._append(record, sync=False)
 
     # -- reading ----------------------------------------------------------------------------------
@@ -322,6 +333,7 @@ class OrderJournal:
                     side=r.get("side"),
                     order_id=r.get("order_id"),
                     profile=r.get("profile"),
+                    details=r.get("d") or {},
                 )
                 alias[cid] = cid
                 continue
@@ -336,6 +348,7 @@ class OrderJournal:
                 state=str(r.get("state") or rec.state),
                 order_id=r.get("order_id") or rec.order_id,
                 latest_clordid=new_cid if isinstance(new_cid, str) else rec.latest_clordid,
+                details={**rec.details, **r["d"]} if r.get("d") else rec.details,
             )
             if isinstance(new_cid, str):
                 alias[new_cid] = key
@@ -501,5 +514,9 @@ def _record(raw: bytes) -> dict[str, Any] | None:
         value = record.get(name)
         if value is not None and not isinstance(value, str):
             return None
+    details = record.get("d")
+    if details is not None and not (isinstance(details, dict)
+                                    and all(isinstance(k, str) and isinstance(v, str) for k, v in details.items())):
+        del record["d"]  # the order is worth more than its details: keep the line
     return record
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 
 from krakenfix_cli.client import ClientSpec
 from krakenfix_cli.ops.cancel import build_cancel, cancel_order, lookup
@@ -20,7 +21,8 @@ class MemoryLedger(NullLedger):
         super().__init__()
         self.orders: dict[str, KnownOrder] = {}
 
-    def placed(self, clordid: str, conn: ConnRef, now: float, *, symbol: str | None, side: str | None) -> None:
+    def placed(self, clordid: str, conn: ConnRef, now: float, *, symbol: str | None, side: str | None,
+               details: Mapping[str, str] | None = None) -> None:
         self.orders[clordid] = KnownOrder(clordid, clordid, conn, "pending-new", symbol, side)
 
     def find(self, *, clordid: str | None = None, order_id: str | None = None) -> KnownOrder | None:
