@@ -146,6 +146,7 @@ def amend(
 
     result = common.run(go())
     reporter.writer.flush()
+    msg = result.message or msg  # as sent: a holder may have renewed its ClOrdID(11)
     if mode is Mode.JSON:
         common.emit_json(env, {"result": result.outcome.value, "pending": result.pending, "clordid": msg.get(11),
                                "orig_clordid": msg.get(41), "order_id": msg.get(37), "price": msg.get(44),

@@ -17,7 +17,8 @@ from typing import Any
 from krakenfix_cli.cli.exit import ExitStatus
 from krakenfix_cli.client import ClientSpec
 from krakenfix_cli.ops import holder_client
-from krakenfix_cli.ops.holder_wire import SOCKET_NAME, socket_path
+from krakenfix_cli.ops.holder_wire import SOCKET_NAME, conn_from, socket_path
+from krakenfix_cli.ops.outcomes import ConnRef
 from krakenfix_cli.render.console import write_error, write_note
 from krakenfix_cli.render.env import Env
 from krakenfix_cli.render.escape import escape_text
@@ -82,6 +83,11 @@ def held_sessions(state_dir: Path) -> list[dict[str, Any]]:
         if status is not None and status.get("type") == "status":
             out.append(status)
     return out
+
+
+def held_connections(state_dir: Path) -> list[ConnRef]:
+    """The live connections of every logged-on holder under ``state_dir`` (what an F goes out on)."""
+    return [conn_from(s.get("conn")) for s in held_sessions(state_dir) if s.get("connected")]
 
 
 def stop_path(path: Path, timeout: float) -> int | None:

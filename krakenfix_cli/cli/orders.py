@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -52,21 +53,26 @@ def _side(code: str | None) -> str:
         return code or "-"
 
 
-def row(order: KnownOrder, current: ConnRef | None) -> list[str]:
-    """One table row; ``current`` is the held session's connection (None: no session held)."""
+def _current(order: KnownOrder, held: Sequence[ConnRef]) -> ConnRef | None:
+    """The held connection an F for ``order`` would go out on (None: no holder serves its session)."""
+    return next((c for c in held if c.sender == order.placed_by.sender and c.target == order.placed_by.target), None)
+
+
+def row(order: KnownOrder, held: Sequence[ConnRef]) -> list[str]:
+    """One table row; ``held`` are the connections of the running session holders."""
     from krakenfix_cli.fix.values import format_utc_timestamp
     from krakenfix_cli.ops.cancel import f_reaches
 
     placed = format_utc_timestamp(order.placed, millis=False) if order.placed else "-"
     by = order.placed_by
     filled = f"{order.cum_qty or '0'}/{order.qty}" if order.qty else (order.cum_qty or "-")
-    reach = ("yes" if f_reaches(order, current) else "no") if order.is_open else "-"
+    reach = ("yes" if f_reaches(order, _current(order, held)) else "no") if order.is_open else "-"
     return [order.latest_clordid, order.order_id or "-", order.state, filled, order.symbol or "-",
             _side(order.side), order.price or "-", order.qty or "-", placed,
             f"{by.sender} {by.connection_id.rpartition('@')[2] or '-'}", reach]
 
 
-def as_json(order: KnownOrder, current: ConnRef | None) -> dict[str, object]:
+def as_json(order: KnownOrder, held: Sequence[ConnRef]) -> dict[str, object]:
     """One order as ``-o json`` prints it (one object per line)."""
     import dataclasses
 
@@ -75,7 +81,7 @@ def as_json(order: KnownOrder, current: ConnRef | None) -> dict[str, object]:
     obj = dataclasses.asdict(order)
     obj["placed_by"] = dataclasses.asdict(order.placed_by)
     obj["open"] = order.is_open
-    obj["f_reaches"] = f_reaches(order, current)
+    obj["f_reaches"] = f_reaches(order, _current(order, held))
     return obj
 
 
@@ -116,7 +122,9 @@ def orders(
         ledger = common.ledger_at(paths.state_dir(state_dir))
     shown = [o for o in ledger.all_orders()
              if (not open_only or o.is_open) and (symbol is None or o.symbol == symbol)]
-    current = None  # no session is held here yet: no F reaches any order
+    from krakenfix_cli.cli.holder_process import held_connections
+
+    current = held_connections(ledger.journal.state_dir)  # F reaches only a held connection's orders
     if mode is Mode.JSON:
         for o in shown:
             common.emit_json(env, as_json(o, current))

@@ -168,6 +168,7 @@ async def amend_order(
     A replace is written to the journal with the G's new price and quantity (the session's
     journalling has already added the new ClOrdID to the order's chain)."""
     sent = await send_message(channel, msg, reporter, ledger, wait="ack", timeout=timeout, settle=0.0)
+    msg = sent.message  # as sent: a holder may have renewed its ClOrdID(11)
     result = AmendResult(sent.outcome, msg, sent.reason, replies=sent.replies)
     if sent.outcome is Outcome.OK:
         last = sent.replies[-1] if sent.replies else None

@@ -129,7 +129,7 @@ async def cancel_order(
 ) -> CancelResult:
     """Send the F and wait for the cancellation ExecutionReport (150=4) or the refusal."""
     sent = await send_message(channel, msg, reporter, ledger, wait="ack", timeout=timeout, settle=0.0)
-    result = CancelResult(sent.outcome, msg, sent.reason, replies=sent.replies)
+    result = CancelResult(sent.outcome, sent.message, sent.reason, replies=sent.replies)
     if sent.outcome is Outcome.OK:
         last = sent.replies[-1] if sent.replies else None
         if last is None or last.msg_type != "8" or last.get(150) not in ("4", "6"):

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from krakenfix_cli.client import ClientSpec
+from krakenfix_cli.fix.redact import redact_frame
 from krakenfix_cli.fix.values import format_utc_timestamp
 from krakenfix_cli.ops import holder_wire as wire
 from krakenfix_cli.ops.live import GapClosed, Item, LiveSession, Lost, Received, Restored, SessionDown
@@ -240,8 +241,14 @@ class HolderServer:
             return {"type": "error", "id": rid, "text": exc.detail}
         except OSError as exc:  # the store (or journal) could not take it: nothing went out
             return {"type": "error", "id": rid, "text": f"not sent: {exc.strerror or exc}"}
-        return {"type": "sent", "id": rid, "seq": sent.seq, "clordid": sent.message.get(11),
-                "conn": wire.conn_json(self.live.conn)}
+        reply: dict[str, Any] = {"type": "sent", "id": rid, "seq": sent.seq, "clordid": sent.message.get(11),
+                                 "conn": wire.conn_json(self.live.conn)}
+        client = self.live.client
+        with contextlib.suppress(Exception):  # the frame is for the client's screen only
+            stored = client.session.store.get(sent.seq, sent.seq) if client is not None else []
+            if stored:
+                reply["frame"] = redact_frame(stored[0][1]).decode("latin-1")
+        return reply
 
     async def _resend(self, rid: object, begin: object, end: object) -> dict[str, Any]:
         if not isinstance(begin, int) or not isinstance(end, int) or begin < 1 or end < 0:

@@ -21,6 +21,7 @@ from typing import Any
 
 from krakenfix_cli.client import ClientSpec, ConnectFailed, LogonFacts, Watcher
 from krakenfix_cli.fix.message import Message
+from krakenfix_cli.fix.message import decode as decode_frame
 from krakenfix_cli.ops import holder_wire as wire
 from krakenfix_cli.ops.live import HOLDER_GONE, GapClosed, Item, Lost, Received, Restored, Sent, SessionDown
 from krakenfix_cli.ops.outcomes import ConnRef
@@ -178,9 +179,8 @@ class RemoteChannel:
         corr = Correlator.for_request(msg, seq if isinstance(seq, int) else 0)
         self._mine.append(corr)
         self._conn = wire.conn_from(reply.get("conn")) if reply.get("conn") else self._conn
-        if self._watch is not None:  # as the engine framed it: header first (less 8, 9, 52 and 10)
-            head = [msg.fields[0], (49, self._conn.sender), (56, self._conn.target), (34, str(corr.seq))]
-            self._watch(Message([*head, *msg.fields[1:]]), "out", clock.now())
+        if self._watch is not None:
+            self._watch(_as_sent(reply.get("frame"), msg, corr.seq, self._conn), "out", clock.now())
         return Sent(corr.seq, msg)
 
     async def request_resend(self, begin: int, end: int = 0) -> None:
@@ -296,6 +296,15 @@ class RemoteChannel:
         finally:
             self._reason = self._reason or gone_text(self.info.pid)
             self._closed.set()
+
+
+def _as_sent(frame: object, msg: Message, seq: int, conn: ConnRef) -> Message:
+    """The message as the holder's engine framed it (its stored frame), or rebuilt when it sent none."""
+    if isinstance(frame, str):
+        with contextlib.suppress(ValueError):
+            return decode_frame(frame.encode("latin-1"))
+    head = [msg.fields[0], (49, conn.sender), (56, conn.target), (34, str(seq))]
+    return Message([*head, *msg.fields[1:]])
 
 
 def gone_text(pid: int) -> str:

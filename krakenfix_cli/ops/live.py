@@ -532,7 +532,8 @@ class LiveSession:
             elif isinstance(ev, LogoutReceived):
                 if any(hint in ev.text.lower() for hint in ROLLOVER_HINTS):
                     self._rollover = True
-                self.reporter.note(f"gateway sent Logout(5): {ev.text or 'no text'}")
+                if not self._stopping.is_set():  # not the answer to our own Logout
+                    self.reporter.note(f"gateway sent Logout(5): {ev.text or 'no text'}")
             elif isinstance(ev, GapDetected):
                 self.reporter.note(f"gap: expected MsgSeqNum(34) {ev.expected}, got {ev.received}; "
                                    "asked for a resend")

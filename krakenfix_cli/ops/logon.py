@@ -143,7 +143,10 @@ async def _logon(
         if hold:
             for step in result.steps:
                 reporter.note(_step_line(step))
-            result.held_for, dropped = await _hold(channel, reporter, hold_for, stop)
+            from krakenfix_cli.ops.holder import holding
+
+            async with holding(live, "krakenfix logon --hold"):  # the user's other commands go through it
+                result.held_for, dropped = await _hold(channel, reporter, hold_for, stop)
             if dropped is not None:
                 result.ok = False
                 result.stage, result.diagnosis, result.reason = "dropped", "connection dropped by the gateway", dropped

@@ -71,9 +71,8 @@ async def ask_status(
         o = answer.order
         assert o.order_id is not None and o.symbol is not None
         req = builders.order_status_request(ledger.next_clordid(clock.now()), o.order_id, o.symbol, o.side)
-        corr = Correlator.for_request(req)
-        corr.seq = await channel.send(req)
-        pending.append((corr, answer))
+        sent = await channel.send(req)
+        pending.append((Correlator.for_request(sent.message, sent.seq), answer))
     deadline = clock.monotonic() + timeout
     while pending and (left := deadline - clock.monotonic()) > 0:
         reply = await channel.next_message(left)

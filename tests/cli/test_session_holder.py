@@ -206,3 +206,24 @@ def test_the_holder_refuses_what_is_the_sessions_own(holder: tuple[dict[str, str
     stopped = kfx("session", "stop", env=env)
     assert stopped.exit_status == 0 and "stopped the session holder" in stopped.stdout
     assert kfx("session", "status", env=env).stdout.startswith("no session is held")
+
+
+def test_through_the_holder_amend_replaces_a_gtd_post_only_order_and_orders_says_f_reaches_it(
+        holder: tuple[dict[str, str], int], sim: SimThread) -> None:
+    env, _pid = holder
+    sent = kfx("send", *_order_args(), "--tif", "gtd", "--expire-time", "+2h", "-o", "json", env=env)
+    assert sent.exit_status == 0, sent.stderr
+    result = json.loads(sent.stdout.splitlines()[-1])
+    listed = [json.loads(line) for line in kfx("orders", "--open", "-o", "json", env=env).stdout.splitlines()]
+    assert [o["f_reaches"] for o in listed if o["clordid"] == result["clordid"]] == [True]
+    amended = kfx("amend", "--clordid", result["clordid"], "--price", "990.0", "-o", "raw", env=env)
+    assert amended.exit_status == 0, amended.stderr
+    g = next(line for line in amended.stdout.splitlines() if "|35=G|" in line)
+    fields = dict(f.split("=", 1) for f in g.split("|") if "=" in f)
+    assert (fields["59"], fields["18"], fields["44"]) == ("6", "P", "990") and fields["126"]
+    assert f"is now ClOrdID {fields['11']} " in amended.stdout
+    order = sim.sim.gateway.spot.orders[result["order_id"]]
+    assert order.is_open and str(order.price) in ("990.0", "990")
+    status = kfx("status", "--clordid", result["clordid"], "-o", "json", env=env)
+    assert status.exit_status == 0, status.stderr
+    assert json.loads(status.stdout.splitlines()[-1])["state"] == "new"

@@ -50,16 +50,25 @@ def _wait_for_lock_holder(state: Path, holder: subprocess.Popen[bytes]) -> None:
         time.sleep(0.05)
 
 
+#: A process that opens a session's store and keeps it, without serving the session (an older
+#: krakenfix, a script on the library): commands cannot go through it.
+STORE_SQUATTER = ("import sys, time\nfrom krakenfix_cli.session.filestore import FileStore\n"
+                  "FileStore(sys.argv[1])\nprint('locked', flush=True)\ntime.sleep(120)\n")
+
+
 def test_a_session_store_held_by_another_process_names_it_and_exits_75(sim_proc: SimProc, tmp_path: Path) -> None:
     env = sim_proc.env(tmp_path)
-    holder = spawn("tail", "-o", "compact", env=env)
+    assert kfx("logon", "-o", "compact", env=env).exit_status == 0  # creates the session's store
+    store = next((tmp_path / "state").glob("sessions/*__KRAKEN-TRD"))
+    holder = subprocess.Popen([sys.executable, "-c", STORE_SQUATTER, str(store)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, env=env)
     try:
         _wait_for_lock_holder(tmp_path / "state", holder)
         r = kfx("send", "-s", "BTC/USD", "--side", "buy", "-q", "0.01", "--price", "1000.0", "-o", "compact", env=env)
         assert r.exit_status == 75, r.output
         errors = [line for line in r.stderr.splitlines() if line.startswith("krakenfix: error:")]
         assert len(errors) == 1, r.stderr
-        assert f"PID {holder.pid}:" in errors[0] and "tail" in errors[0]
+        assert f"PID {holder.pid}:" in errors[0] and "STORE_SQUATTER" not in errors[0]
         assert "use a different --state-dir" in errors[0]
     finally:
         holder.terminate()
@@ -168,7 +177,6 @@ def test_a_reader_closing_stdout_does_not_stop_the_session_work(sim_proc: SimPro
     """
     import os
 
-    from cli_harness import spawn
 
     env = sim_proc.env(tmp_path)
     read_end, write_end = os.pipe()
@@ -190,7 +198,6 @@ def test_a_stream_whose_reader_left_stops_as_if_interrupted(sim_proc: SimProc, t
     """``tail --file LOG --follow | head -1`` ends when head does (it does not stream into nothing)."""
     import os
 
-    from cli_harness import spawn
 
     env = sim_proc.env(tmp_path)
     assert kfx("logon", "-o", "compact", env=env).exit_status == 0
