@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from krakenfix_cli.cli.errors import CliError, register_error
 from krakenfix_cli.cli.exit import ExitStatus
-from krakenfix_cli.client import SEQ_MISMATCH, ClientSpec, ConnectFailed, LogonRefusedError
+from krakenfix_cli.client_types import ClientSpec, ConnectFailed, LogonRefusedError
 from krakenfix_cli.fix.message import Message
 from krakenfix_cli.ops.outcomes import DETAIL_NAMES, ConnRef, KnownOrder
 from krakenfix_cli.render import MessageWriter, Mode
@@ -51,6 +51,7 @@ def _connect_failed(exc: BaseException) -> str:
 
 def _logon_refused(exc: BaseException) -> str:
     assert isinstance(exc, LogonRefusedError)
+    from krakenfix_cli.client import SEQ_MISMATCH
     from krakenfix_cli.ops.logon import advice_for
 
     who = "session" if exc.diagnosis == SEQ_MISMATCH else "gateway"  # our engine may be the one that logged out

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from krakenfix_cli.cli.exit import ExitStatus
-from krakenfix_cli.client import ClientSpec
+from krakenfix_cli.client_types import ClientSpec
 from krakenfix_cli.ops import holder_client
 from krakenfix_cli.ops.holder_wire import SOCKET_NAME, conn_from, socket_path
 from krakenfix_cli.ops.outcomes import ConnRef

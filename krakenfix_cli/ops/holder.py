@@ -32,7 +32,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from krakenfix_cli.client import ClientSpec
+from krakenfix_cli.client_types import ClientSpec
 from krakenfix_cli.fix.redact import redact_frame
 from krakenfix_cli.fix.values import format_utc_timestamp
 from krakenfix_cli.ops import holder_wire as wire

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from krakenfix_cli.client import ClientSpec, ConnectFailed, LogonFacts, Watcher
+from krakenfix_cli.client_types import ClientSpec, ConnectFailed, LogonFacts, Watcher
 from krakenfix_cli.fix.message import Message
 from krakenfix_cli.fix.message import decode as decode_frame
 from krakenfix_cli.ops import holder_wire as wire

@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from krakenfix_cli.client import ClientSpec, session_directory
+from krakenfix_cli.client_types import ClientSpec, session_directory
 from krakenfix_cli.fix.message import Message
 from krakenfix_cli.fix.redact import redact_fields
 from krakenfix_cli.ops.outcomes import ConnRef

@@ -25,17 +25,19 @@ import asyncio
 import contextlib
 import dataclasses
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from krakenfix_cli.client import Client, ClientSpec, ConnectFailed, LogonFacts, LogonRefusedError, Watcher
+from krakenfix_cli.client_types import ClientSpec, ConnectFailed, LogonFacts, LogonRefusedError, Watcher
 from krakenfix_cli.fix.message import Message
 from krakenfix_cli.fix.values import parse_utc_timestamp
 from krakenfix_cli.ops.dedupe import ExecIdSet
 from krakenfix_cli.ops.outcomes import ConnRef, Ledger, NullLedger, order_details, report_details
 from krakenfix_cli.ops.report import Reporter
-from krakenfix_cli.session.events import Disconnect, GapDetected, GapFilled, LogoutReceived, MessageReceived
 from krakenfix_cli.transport import clock
 from krakenfix_cli.transport.reconnect import Backoff
+
+if TYPE_CHECKING:
+    from krakenfix_cli.client import Client
 
 #: How a channel's close reason starts when the session holder (another process) vanished.
 HOLDER_GONE = "the session holder"
@@ -338,6 +340,8 @@ class LiveSession:
         return facts
 
     def _new_client(self) -> Client:
+        from krakenfix_cli.client import Client  # the engine and the transport: only for a session of our own
+
         spec = dataclasses.replace(self.spec, reset_on_logon=self._reset, checkpoint=self.reconnect)
         client = Client.from_spec(spec)
         store = client.session.store
@@ -514,6 +518,8 @@ class LiveSession:
 
     async def _pump(self, client: Client) -> str:
         """One connection's events, until it ends; returns why it ended."""
+        from krakenfix_cli.session.events import Disconnect, GapDetected, GapFilled, LogoutReceived, MessageReceived
+
         while True:
             ev = await client.inbound.get()
             if isinstance(ev, MessageReceived):

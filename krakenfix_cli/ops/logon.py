@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from krakenfix_cli.client import ClientSpec, ConnectFailed, LogonFacts, LogonRefusedError
+from krakenfix_cli.client_types import ClientSpec, ConnectFailed, LogonFacts, LogonRefusedError
 from krakenfix_cli.kraken.auth import DEFAULT_NONCE_WINDOW_MS
 from krakenfix_cli.ops import holder_client
 from krakenfix_cli.ops.live import Channel, LiveSession, Lost

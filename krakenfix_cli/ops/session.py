@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from krakenfix_cli.client import ClientSpec, LogonFacts, Watcher
+from krakenfix_cli.client_types import ClientSpec, LogonFacts, Watcher
 from krakenfix_cli.fix.message import Message
 from krakenfix_cli.ops.live import Channel, LiveSession
 from krakenfix_cli.ops.outcomes import ConnRef, Ledger

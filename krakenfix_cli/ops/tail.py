@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from krakenfix_cli.client import ClientSpec
+from krakenfix_cli.client_types import ClientSpec
 from krakenfix_cli.fix.message import Message, decode
 from krakenfix_cli.fix.values import parse_utc_timestamp
 from krakenfix_cli.ops import holder_client

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from krakenfix_cli.client import ClientSpec, ConnectFailed, LogonRefusedError
+from krakenfix_cli.client_types import ClientSpec, ConnectFailed, LogonRefusedError
 from krakenfix_cli.fix.message import Message
 from krakenfix_cli.fix.tags import ADMIN_MSG_TYPES
 from krakenfix_cli.ops.live import Channel, GapClosed, LiveSession, Lost, Received, Restored, Subscription
