@@ -21,6 +21,7 @@ from krakenfix_cli.cli.errors import CliError, register_error
 from krakenfix_cli.cli.exit import ExitStatus
 from krakenfix_cli.client import SEQ_MISMATCH, ClientSpec, ConnectFailed, LogonRefusedError
 from krakenfix_cli.fix.message import Message
+from krakenfix_cli.ops.continuity import Decision
 from krakenfix_cli.ops.outcomes import ConnRef, KnownOrder
 from krakenfix_cli.render import MessageWriter, Mode
 from krakenfix_cli.render.console import TerminalReporter
@@ -47,11 +48,29 @@ def _connect_failed(exc: BaseException) -> str:
 
 def _logon_refused(exc: BaseException) -> str:
     assert isinstance(exc, LogonRefusedError)
+    return logon_refused_line(exc.reason, exc.diagnosis)
+
+
+def logon_refused_line(reason: str, diagnosis: str) -> str:
+    """``logon refused: <what failed> (<who> said: <text>); <what to do>``, for every command.
+
+    A sequence mismatch names both numbers when the text gives them, and the fix.
+    """
     from krakenfix_cli.ops.logon import advice_for
 
-    who = "session" if exc.diagnosis == SEQ_MISMATCH else "gateway"  # our engine may be the one that logged out
-    said = f" ({who} said: {exc.reason})" if exc.reason and exc.reason not in exc.diagnosis else ""
-    return f"logon refused: {exc.diagnosis}{said}; {advice_for(exc.diagnosis)}"
+    who = "gateway"
+    if diagnosis == SEQ_MISMATCH:
+        # Our own engine logged out: the gateway's Logon(A) carried a lower MsgSeqNum(34) than the
+        # store expects, so the gateway restarted its numbers (client.connect).
+        from krakenfix_cli.session.texts import parse_seq_too_low
+
+        who = "session"
+        numbers = parse_seq_too_low(reason)
+        if numbers is not None and numbers[1] is not None:
+            diagnosis = (f"{SEQ_MISMATCH}: its Logon(A) came with MsgSeqNum(34) {numbers[1]}, our store "
+                         f"expected {numbers[0]} (it restarted its numbers)")
+    said = f" ({who} said: {reason})" if reason and reason not in diagnosis else ""
+    return f"logon refused: {diagnosis}{said}; {advice_for(diagnosis)}"
 
 
 register_error(ConnectFailed, ExitStatus.CONNECT_FAILED, _connect_failed)
@@ -72,6 +91,8 @@ class Target:
     spec: ClientSpec
     settings: ConnectionSpec | None
     embedded_sim: bool
+    continuity: Decision | None = None
+    "Why the Logon resets or continues the sequence numbers (:func:`with_continuity`); None: not decided."
 
     @property
     def production(self) -> bool:
@@ -271,6 +292,85 @@ def with_clordid_reset(target: Target, reset: bool) -> Target:
     return dataclasses.replace(target, spec=dataclasses.replace(target.spec, force_reset_clordid=True))
 
 
+# -- sequence continuity without a session holder -------------------------------------------------
+@dataclass(frozen=True)
+class _Stamp:
+    """A reset this command's Logon makes: stamp its period on the store once the logon went through."""
+
+    directory: Path
+    epoch: int
+    "The store's epoch before the reset; the reset makes it ``epoch + 1``."
+    period: int
+
+
+_pending_stamps: list[_Stamp] = []
+
+
+def with_continuity(target: Target, reset: bool, *, may_reset: bool = True) -> Target:
+    """Set the Logon's ResetSeqNumFlag(141) from the session store (ops.continuity.decide_reset).
+
+    The one place a command decides it, right after :func:`resolve_target`. ``reset`` is
+    ``--reset``; ``may_reset=False`` (replay) continues unless ``--reset``. ``--sim``'s
+    embedded simulator and a memory store have no history: they reset, as always. A store
+    another process holds is left to that process (the command's own open reports it).
+    When the Logon resets, the store is stamped with the period after the command
+    (:func:`run`): only a logon that went through vouches for the new numbers.
+    """
+    import dataclasses
+
+    from krakenfix_cli.client import _session_directory
+    from krakenfix_cli.ops.continuity import decide_reset, store_facts
+    from krakenfix_cli.session.filestore import FileStore, StoreLockedError
+    from krakenfix_cli.transport import clock
+
+    _pending_stamps.clear()
+    spec = target.spec
+    directory = None if target.embedded_sim else _session_directory(spec)
+    if directory is None:
+        return dataclasses.replace(target, spec=dataclasses.replace(spec, reset_on_logon=True))
+    try:
+        store = FileStore(directory, sync_target=False)
+    except StoreLockedError:
+        return target
+    try:
+        if store.warning:  # a corrupt store moved aside: the command's own open will not see it again
+            from krakenfix_cli.cli.options import get_env
+            from krakenfix_cli.render.console import write_warning
+
+            write_warning(get_env(), store.warning)
+        facts = store_facts(store)
+        decision = decide_reset(facts.period, clock.now(), forced=reset, may_reset=may_reset, empty=facts.empty,
+                                gateway_restarted=facts.gateway_restarted)
+        if decision.reset:
+            _pending_stamps.append(_Stamp(directory, store.epoch, decision.period))
+    finally:
+        store.close()
+    return dataclasses.replace(target, spec=dataclasses.replace(spec, reset_on_logon=decision.reset),
+                               continuity=decision)
+
+
+def _stamp_after(failure: BaseException | None) -> None:
+    """Stamp a reset's period on its store, unless the logon did not (or may not have) gone through.
+
+    Exactly one reset since :func:`with_continuity` looked: ours. None (the logon was never
+    sent) or more (the gateway reset again, ``tail`` crossed a rollover) leave the period
+    unknown, so the next command resets: a wrong reset costs a replay, a wrong continue a logon.
+    """
+    stamps = list(_pending_stamps)
+    _pending_stamps.clear()
+    if not stamps or isinstance(failure, LogonRefusedError | ConnectFailed) or (
+            failure is not None and not isinstance(failure, Exception)):
+        return
+    import contextlib
+
+    from krakenfix_cli.session.filestore import FileStore
+
+    for stamp in stamps:
+        with contextlib.suppress(OSError), FileStore(stamp.directory, sync_target=False) as store:
+            if store.epoch == (stamp.epoch + 1) & 0xFFFFFFFF and store.next_target_seq > 1:
+                store.stamp_period(stamp.period)
+
+
 def ledger_for(target: Target) -> JournalLedger:
     """The order journal under the target's state dir; its problems are warnings on stderr."""
     from krakenfix_cli.cli.options import get_env
@@ -394,7 +494,18 @@ def run(coro: Awaitable[T]) -> T:
     async def main() -> T:
         return await coro
 
-    return loop.run(main())
+    return _stamping(lambda: loop.run(main()))
+
+
+def _stamping(call: Callable[[], T]) -> T:
+    """``call()``, then :func:`_stamp_after` with how it ended."""
+    try:
+        result = call()
+    except BaseException as exc:
+        _stamp_after(exc)
+        raise
+    _stamp_after(None)
+    return result
 
 
 class StopEvent(asyncio.Event):
@@ -429,7 +540,7 @@ def run_stoppable(factory: Callable[[StopEvent], Awaitable[T]]) -> T:
             for sig in installed:
                 loop.remove_signal_handler(sig)
 
-    return loop.run(main())
+    return _stamping(lambda: loop.run(main()))
 
 
 def flags_from(

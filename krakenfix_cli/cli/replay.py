@@ -17,6 +17,7 @@ from krakenfix_cli.cli.options import (
     Output,
     Port,
     Profile,
+    Reset,
     SenderCompId,
     Sim,
     StateDir,
@@ -58,6 +59,7 @@ def replay(
     timeout: Timeout = DEFAULT_TIMEOUT,
     sim: Sim = False,
     output: Output = Mode.PRETTY,
+    reset: Reset = False,
 ) -> None:
     """Replay messages from a sequence number."""
     from krakenfix_cli.cli import common
@@ -81,9 +83,10 @@ def replay(
         target = common.resolve_target(common.flags_from(
             profile=profile, host=host, port=port, tls=tls, insecure=insecure, sender_comp_id=sender_comp_id,
             target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir, ca_file=ca_file), sim=sim)
-        # Continue today's numbers (141=N) so the gateway can resend them; a fresh embedded
-        # simulator has no history, so stored numbers would only disagree with it (141=Y).
-        spec = dataclasses.replace(target.spec, reset_on_logon=target.embedded_sim)
+        # Continue today's numbers (141=N) so the gateway can resend them, even across a
+        # rollover: a reset would make them unreachable (a fresh --sim has none: it resets).
+        target = common.with_continuity(target, reset, may_reset=False)
+        spec = target.spec
         common.production_banner(env, target)
 
         async def go() -> ReplayResult:
