@@ -68,7 +68,7 @@ def logon_refused_line(reason: str, diagnosis: str) -> str:
         numbers = parse_seq_too_low(reason)
         if numbers is not None and numbers[1] is not None:
             diagnosis = (f"{SEQ_MISMATCH}: its Logon(A) came with MsgSeqNum(34) {numbers[1]}, our store "
-                         f"expected {numbers[0]} (it restarted its numbers)")
+                         f"expected {numbers[0]}, so the gateway restarted its numbers")
     said = f" ({who} said: {reason})" if reason and reason not in diagnosis else ""
     return f"logon refused: {diagnosis}{said}; {advice_for(diagnosis)}"
 

@@ -33,8 +33,10 @@ HELP = """Ask the gateway to resend its messages from --from (to --to), and reco
 Logs on continuing the sequence numbers (141=N, from the store under --state-dir), sends
 ResendRequest(2), prints every replayed message (PossDupFlag(43)=Y) and a table of orders
 by final state, cumulative quantity and fills, counting each ExecID(17) once. Sequence
-numbers restart at the daily rollover, so only the current day is reachable. --file LOG
-replays a recorded log offline instead. Exits 0.
+numbers restart at the daily rollover, so only the current day is reachable. Replay never
+resets them on its own, not even after a rollover: a reset (141=Y) makes every earlier
+message unreachable, so --reset is only for when the gateway refuses the stored numbers.
+--file LOG replays a recorded log offline instead. Exits 0.
 """
 
 
