@@ -74,6 +74,9 @@ def logon(
 
     production_banner(env, target)
     reporter = make_reporter(env, output)
+    if target.continuity is not None:  # the diagnostic command says why it resets or continues
+        reporter.note(f"sequence numbers: {'141=Y' if target.continuity.reset else '141=N'}, "
+                      f"{target.continuity.reason}")
     result = run_stoppable(lambda stop: do_logon(
         target.spec, reporter, timeout=timeout, hold=hold or duration is not None, hold_for=duration, stop=stop,
         embedded_sim=target.embedded_sim))

@@ -64,8 +64,8 @@ def test_three_sends_then_replay_from_1_reconciles_all_three(tmp_path: Path) -> 
         second, flags2 = _send(sim, home)
         third, flags3 = _send(sim, home)
         assert (flags1, flags2, flags3) == (["Y"], [None], [None])
-        assert {first, second, third} <= _replayed_orders(sim, home)
         assert len({first, second, third}) == 3
+        assert _replayed_orders(sim, home) == {first, second, third}
     finally:
         sim.stop()
 
@@ -125,6 +125,7 @@ def test_a_refused_logon_does_not_vouch_for_its_reset(tmp_path: Path) -> None:
         bad = kfx("logon", "-o", "json", env=sim.env(home, KRAKENFIX_API_SECRET="AAAA" + sim.api_secret[4:]))
         assert bad.exit_status == 3, bad.output
         assert _logon_reset_flags(bad.stdout) == ["Y"]
+        assert "sequence numbers: 141=Y, the session store has no sequence numbers yet" in bad.stderr
         with FileStore(_store_dir(home)) as store:
             assert store.reset_period is None
         _, flags = _send(sim, home)  # the right secret now: a fresh start, not a continue
