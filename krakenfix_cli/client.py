@@ -35,7 +35,7 @@ from krakenfix_cli.session.events import (
 )
 from krakenfix_cli.session.log import SessionLog
 from krakenfix_cli.session.store import MemoryStore, MessageStore
-from krakenfix_cli.session.texts import SEQ_TOO_LOW
+from krakenfix_cli.session.texts import SEQ_TOO_LOW, parse_seq_too_low
 from krakenfix_cli.transport.clock import SYSTEM, Clock
 from krakenfix_cli.transport.connection import Connection
 from krakenfix_cli.transport.tls import client_context, describe_peer
@@ -48,7 +48,13 @@ def diagnose(reason: str) -> str:
     """Which part of the Logon failed, from the gateway's Logout(5) Text(58)."""
     low = reason.lower()
     if SEQ_TOO_LOW.lower() in low or "msgseqnum" in low or "sequence number" in low:
-        return SEQ_MISMATCH
+        # The gateway's words: ``SEQ_MISMATCH`` alone means our own engine logged out (connect()).
+        numbers = parse_seq_too_low(reason)
+        if numbers is None:
+            return f"{SEQ_MISMATCH}: the gateway wants them reset"
+        expected, ours = numbers
+        return f"{SEQ_MISMATCH}: the gateway expected MsgSeqNum(34) {expected}" + (
+            f", ours was {ours}" if ours is not None else "")
     if "nonce" in low:
         return "nonce outside the window (check the local clock: NTP)"
     if "signature" in low or "password" in low:

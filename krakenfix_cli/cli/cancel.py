@@ -16,6 +16,7 @@ from krakenfix_cli.cli.options import (
     Output,
     Port,
     Profile,
+    Reset,
     SenderCompId,
     Sim,
     StateDir,
@@ -64,6 +65,7 @@ def cancel(
     timeout: Timeout = DEFAULT_TIMEOUT,
     sim: Sim = False,
     output: Output = Mode.PRETTY,
+    reset: Reset = False,
     dry_run: DryRun = False,
     yes: Yes = False,
 ) -> None:
@@ -124,6 +126,7 @@ def cancel(
     if dry_run:
         common.show_message(env, mode, msg)
         raise typer.Exit(ExitStatus.OK)
+    target = common.with_continuity(target, reset)
     common.confirm(env, target, f"cancel order {clordid or order_id}", yes=yes, always=False)
     reporter = common.make_reporter(env, mode)
 

@@ -21,6 +21,7 @@ from krakenfix_cli.cli.errors import CliError, register_error
 from krakenfix_cli.cli.exit import ExitStatus
 from krakenfix_cli.client_types import ClientSpec, ConnectFailed, LogonRefusedError
 from krakenfix_cli.fix.message import Message
+from krakenfix_cli.ops.continuity import Decision
 from krakenfix_cli.ops.outcomes import DETAIL_NAMES, ConnRef, KnownOrder
 from krakenfix_cli.render import MessageWriter, Mode
 from krakenfix_cli.render.console import TerminalReporter
@@ -51,12 +52,30 @@ def _connect_failed(exc: BaseException) -> str:
 
 def _logon_refused(exc: BaseException) -> str:
     assert isinstance(exc, LogonRefusedError)
+    return logon_refused_line(exc.reason, exc.diagnosis)
+
+
+def logon_refused_line(reason: str, diagnosis: str) -> str:
+    """``logon refused: <what failed> (<who> said: <text>); <what to do>``, for every command.
+
+    A sequence mismatch names both numbers when the text gives them, and the fix.
+    """
     from krakenfix_cli.client import SEQ_MISMATCH
     from krakenfix_cli.ops.logon import advice_for
 
-    who = "session" if exc.diagnosis == SEQ_MISMATCH else "gateway"  # our engine may be the one that logged out
-    said = f" ({who} said: {exc.reason})" if exc.reason and exc.reason not in exc.diagnosis else ""
-    return f"logon refused: {exc.diagnosis}{said}; {advice_for(exc.diagnosis)}"
+    who = "gateway"
+    if diagnosis == SEQ_MISMATCH:
+        # Our own engine logged out: the gateway's Logon(A) carried a lower MsgSeqNum(34) than the
+        # store expects, so the gateway restarted its numbers (client.connect).
+        from krakenfix_cli.session.texts import parse_seq_too_low
+
+        who = "session"
+        numbers = parse_seq_too_low(reason)
+        if numbers is not None and numbers[1] is not None:
+            diagnosis = (f"{SEQ_MISMATCH}: its Logon(A) came with MsgSeqNum(34) {numbers[1]}, our store "
+                         f"expected {numbers[0]}, so the gateway restarted its numbers")
+    said = f" ({who} said: {reason})" if reason and reason not in diagnosis else ""
+    return f"logon refused: {diagnosis}{said}; {advice_for(diagnosis)}"
 
 
 register_error(ConnectFailed, ExitStatus.CONNECT_FAILED, _connect_failed)
@@ -79,6 +98,8 @@ class Target:
     spec: ClientSpec
     settings: ConnectionSpec | None
     embedded_sim: bool
+    continuity: Decision | None = None
+    "Why the Logon resets or continues the sequence numbers (:func:`with_continuity`); None: not decided."
 
     @property
     def production(self) -> bool:
@@ -302,6 +323,47 @@ def with_clordid_reset(target: Target, reset: bool) -> Target:
 
     ledger_for(target).reset_clordid(derivatives=target.spec.derivatives)
     return dataclasses.replace(target, spec=dataclasses.replace(target.spec, force_reset_clordid=True))
+
+
+# -- sequence continuity without a session holder -------------------------------------------------
+def with_continuity(target: Target, reset: bool, *, may_reset: bool = True) -> Target:
+    """Set the Logon's ResetSeqNumFlag(141) from the session store (ops.continuity.decide_reset).
+
+    The one place a command decides it, right after :func:`resolve_target`. ``reset`` is
+    ``--reset``; ``may_reset=False`` (replay) continues unless ``--reset``. ``--sim``'s
+    embedded simulator and a memory store have no history: they reset, as always. A store
+    another process holds is left to that process (the command's own open reports it).
+    When the Logon resets, the live session stamps the period on the store once the
+    logon went through (``ops.live``): only an accepted logon vouches for the new numbers.
+    """
+    import dataclasses
+
+    from krakenfix_cli.client_types import session_directory
+    from krakenfix_cli.ops.continuity import decide_reset, store_facts
+    from krakenfix_cli.session.filestore import FileStore, StoreLockedError
+    from krakenfix_cli.transport import clock
+
+    spec = target.spec
+    directory = None if target.embedded_sim else session_directory(spec)
+    if directory is None:
+        return dataclasses.replace(target, spec=dataclasses.replace(spec, reset_on_logon=True))
+    try:
+        store = FileStore(directory, sync_target=False)
+    except StoreLockedError:
+        return target
+    try:
+        if store.warning:  # a corrupt store moved aside: the command's own open will not see it again
+            from krakenfix_cli.cli.options import get_env
+            from krakenfix_cli.render.console import write_warning
+
+            write_warning(get_env(), store.warning)
+        facts = store_facts(store)
+        decision = decide_reset(facts.period, clock.now(), forced=reset, may_reset=may_reset, empty=facts.empty,
+                                gateway_restarted=facts.gateway_restarted)
+    finally:
+        store.close()
+    return dataclasses.replace(target, spec=dataclasses.replace(spec, reset_on_logon=decision.reset),
+                               continuity=decision)
 
 
 def ledger_for(target: Target) -> JournalLedger:

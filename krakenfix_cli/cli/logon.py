@@ -15,6 +15,7 @@ from krakenfix_cli.cli.options import (
     Output,
     Port,
     Profile,
+    Reset,
     ResetClOrdId,
     SenderCompId,
     Sim,
@@ -49,6 +50,7 @@ def logon(
     timeout: Timeout = DEFAULT_TIMEOUT,
     sim: Sim = False,
     output: Output = Mode.PRETTY,
+    reset: Reset = False,
     reset_clordid: ResetClOrdId = False,
     hold: Annotated[bool, typer.Option("--hold", help="Stay logged on (heartbeats) until Ctrl-C.")] = False,
     duration: Annotated[float | None, typer.Option(
@@ -66,12 +68,15 @@ def logon(
                        sender_comp_id=sender_comp_id, target_comp_id=target_comp_id, api_key=api_key,
                        state_dir=state_dir, ca_file=ca_file)
     target = resolve_target(flags, sim=sim)
-    from krakenfix_cli.cli.common import make_reporter, production_banner, with_clordid_reset
+    from krakenfix_cli.cli.common import make_reporter, production_banner, with_clordid_reset, with_continuity
 
-    target = with_clordid_reset(target, reset_clordid)
+    target = with_continuity(with_clordid_reset(target, reset_clordid), reset)
 
     production_banner(env, target)
     reporter = make_reporter(env, output)
+    if target.continuity is not None:  # the diagnostic command says why it resets or continues
+        reporter.note(f"sequence numbers: {'141=Y' if target.continuity.reset else '141=N'}, "
+                      f"{target.continuity.reason}")
     result = run_stoppable(lambda stop: do_logon(
         target.spec, reporter, timeout=timeout, hold=hold or duration is not None, hold_for=duration, stop=stop,
         embedded_sim=target.embedded_sim))
@@ -82,8 +87,9 @@ def logon(
     from krakenfix_cli.render.console import write_error
 
     if result.stage == "logon":
-        said = f" (gateway said: {result.reason})" if result.reason and result.reason not in result.diagnosis else ""
-        write_error(env, f"logon refused: {result.diagnosis}{said}; {result.advice}")
+        from krakenfix_cli.cli.common import logon_refused_line
+
+        write_error(env, logon_refused_line(result.reason, result.diagnosis))
         raise typer.Exit(ExitStatus.LOGON_REFUSED)
     write_error(env, f"{result.diagnosis}: {result.reason}; {result.advice}")
     raise typer.Exit(ExitStatus.CONNECT_FAILED)

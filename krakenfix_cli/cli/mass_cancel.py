@@ -16,6 +16,7 @@ from krakenfix_cli.cli.options import (
     Output,
     Port,
     Profile,
+    Reset,
     SenderCompId,
     Sim,
     StateDir,
@@ -62,6 +63,7 @@ def mass_cancel(
     timeout: Timeout = DEFAULT_TIMEOUT,
     sim: Sim = False,
     output: Output = Mode.PRETTY,
+    reset: Reset = False,
     dry_run: DryRun = False,
     yes: Yes = False,
 ) -> None:
@@ -93,6 +95,7 @@ def mass_cancel(
     if dry_run:
         common.show_message(env, mode, msg)
         raise typer.Exit(ExitStatus.OK)
+    target = common.with_continuity(target, reset)
     from krakenfix_cli.render.console import write_note
 
     write_note(env, f"mass cancel: {scope}, on {target.describe()}")

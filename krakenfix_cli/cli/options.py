@@ -83,6 +83,11 @@ Output = Annotated[Mode, typer.Option(
     "--output", "-o", metavar="[pretty|compact|raw|json]", case_sensitive=False, rich_help_panel=OUTPUT,
     help="pretty: a panel per message; compact: one line per message; raw: tag=value|...; "
          "json: one object per line.")]
+Reset = Annotated[bool, typer.Option(
+    "--reset", rich_help_panel=CONNECTION,
+    help="Log on with ResetSeqNumFlag(141)=Y: both sequence numbers restart at 1 and the gateway can no "
+         "longer resend earlier messages. Without it a command continues the stored numbers (141=N) "
+         "within the day's rollover period and resets on its first logon after 22:00 UTC.")]
 ResetClOrdId = Annotated[bool, typer.Option(
     "--reset-clordid", rich_help_panel=CONNECTION,
     help="Logon with ForceResetClOrdID(5030)=Y: Kraken forgets this session's ClOrdID sequence, and the "

@@ -85,6 +85,7 @@ def repl(
     target = common.resolve_target(common.flags_from(
         profile=profile, host=host, port=port, tls=tls, insecure=insecure, sender_comp_id=sender_comp_id,
         target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir, ca_file=ca_file), sim=sim)
+    target = common.with_continuity(target, False)
     common.production_banner(env, target)
     instruments_from = None
     if target.settings is not None and not target.embedded_sim and not target.spec.market_data:

@@ -17,6 +17,7 @@ from krakenfix_cli.cli.options import (
     Output,
     Port,
     Profile,
+    Reset,
     SenderCompId,
     Sim,
     StateDir,
@@ -32,8 +33,10 @@ HELP = """Ask the gateway to resend its messages from --from (to --to), and reco
 Logs on continuing the sequence numbers (141=N, from the store under --state-dir), sends
 ResendRequest(2), prints every replayed message (PossDupFlag(43)=Y) and a table of orders
 by final state, cumulative quantity and fills, counting each ExecID(17) once. Sequence
-numbers restart at the daily rollover, so only the current day is reachable. --file LOG
-replays a recorded log offline instead. Exits 0.
+numbers restart at the daily rollover, so only the current day is reachable. Replay never
+resets them on its own, not even after a rollover: a reset (141=Y) makes every earlier
+message unreachable, so --reset is only for when the gateway refuses the stored numbers.
+--file LOG replays a recorded log offline instead. Exits 0.
 """
 
 
@@ -58,6 +61,7 @@ def replay(
     timeout: Timeout = DEFAULT_TIMEOUT,
     sim: Sim = False,
     output: Output = Mode.PRETTY,
+    reset: Reset = False,
 ) -> None:
     """Replay messages from a sequence number."""
     from krakenfix_cli.cli import common
@@ -81,9 +85,10 @@ def replay(
         target = common.resolve_target(common.flags_from(
             profile=profile, host=host, port=port, tls=tls, insecure=insecure, sender_comp_id=sender_comp_id,
             target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir, ca_file=ca_file), sim=sim)
-        # Continue today's numbers (141=N) so the gateway can resend them; a fresh embedded
-        # simulator has no history, so stored numbers would only disagree with it (141=Y).
-        spec = dataclasses.replace(target.spec, reset_on_logon=target.embedded_sim)
+        # Continue today's numbers (141=N) so the gateway can resend them, even across a
+        # rollover: a reset would make them unreachable (a fresh --sim has none: it resets).
+        target = common.with_continuity(target, reset, may_reset=False)
+        spec = target.spec
         common.production_banner(env, target)
 
         async def go() -> ReplayResult:

@@ -17,6 +17,7 @@ from krakenfix_cli.cli.options import (
     Output,
     Port,
     Profile,
+    Reset,
     ResetClOrdId,
     SenderCompId,
     Sim,
@@ -112,6 +113,7 @@ def send(
     timeout: Timeout = DEFAULT_TIMEOUT,
     sim: Sim = False,
     output: Output = Mode.PRETTY,
+    reset: Reset = False,
     reset_clordid: ResetClOrdId = False,
     dry_run: DryRun = False,
     yes: Yes = False,
@@ -171,6 +173,7 @@ def send(
         common.show_message(env, mode, msg)
         raise typer.Exit(ExitStatus.OK)
 
+    target = common.with_continuity(target, reset)
     common.confirm(env, target, f"send {msg.msg_type} {msg.get(55) or ''}".strip(), yes=yes, always=False)
     reporter = common.make_reporter(env, mode)
 

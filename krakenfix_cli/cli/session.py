@@ -15,6 +15,7 @@ from krakenfix_cli.cli.options import (
     Output,
     Port,
     Profile,
+    Reset,
     SenderCompId,
     StateDir,
     TargetCompId,
@@ -57,6 +58,7 @@ def start(
     api_key: ApiKey = None,
     state_dir: StateDir = None,
     timeout: Timeout = DEFAULT_TIMEOUT,
+    reset: Reset = False,
 ) -> None:
     """Hold the session."""
     from krakenfix_cli.cli import common
@@ -67,13 +69,14 @@ def start(
         profile=profile, host=host, port=port, tls=tls, insecure=insecure, sender_comp_id=sender_comp_id,
         target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir, ca_file=ca_file), sim=False)
     common.production_banner(env, target)
-    if not foreground:
+    if not foreground:  # the holder decides 141 itself, from its store, once it runs
         from krakenfix_cli.cli.holder_process import detach
 
         raise typer.Exit(detach(env, target.spec, timeout))
     from krakenfix_cli.ops.holder import hold_session
     from krakenfix_cli.render.console import write_note
 
+    target = common.with_continuity(target, reset)
     reporter = common.make_reporter(env, Mode.COMPACT)
     ledger = common.ledger_for(target)
     why = common.run_stoppable(lambda stop: hold_session(target.spec, reporter, ledger, stop, timeout=timeout))

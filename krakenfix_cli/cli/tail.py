@@ -16,6 +16,7 @@ from krakenfix_cli.cli.options import (
     Output,
     Port,
     Profile,
+    Reset,
     SenderCompId,
     Sim,
     StateDir,
@@ -75,6 +76,7 @@ def tail(
     timeout: Timeout = DEFAULT_TIMEOUT,
     sim: Sim = False,
     output: Output = Mode.COMPACT,
+    reset: Reset = False,
 ) -> None:
     """Stream inbound messages."""
     from krakenfix_cli.cli import common
@@ -120,6 +122,7 @@ def tail(
         target = common.resolve_target(common.flags_from(
             profile=profile, host=host, port=port, tls=tls, insecure=insecure, sender_comp_id=sender_comp_id,
             target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir, ca_file=ca_file), sim=sim)
+        target = common.with_continuity(target, reset)
         common.production_banner(env, target)
         ledger = common.ledger_for(target)
         result = common.run_stoppable(lambda stop: do_tail(

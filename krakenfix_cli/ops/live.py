@@ -359,12 +359,27 @@ class LiveSession:
             client.watchers.append(self.watch)
         return client
 
+    def _stamp_period(self, client: Client) -> None:
+        """The gateway accepted a reset: these numbers belong to this rollover period, so the next
+        command of the period continues them (141=N; ``ops.continuity``)."""
+        from krakenfix_cli.kraken.schedule import period_start
+
+        stamp = getattr(client.session.store, "stamp_period", None)  # a memory store has no history
+        if stamp is not None:
+            try:
+                stamp(period_start(clock.now()))
+            except OSError as exc:
+                self.reporter.warn(f"could not record the session's rollover period ({exc.strerror or exc}); "
+                                   "the next command resets the sequence numbers")
+
     def _log_failed(self, exc: OSError, path: object) -> None:
         """The message log is a record: its failure is a warning, never the command's outcome."""
         self.reporter.warn(f"could not write the message log {path} ({exc.strerror or exc}); the session goes "
                            "on, but the log lacks its messages from here on: free some space")
 
     def _connected(self, client: Client, facts: LogonFacts) -> None:
+        if facts.reset:
+            self._stamp_period(client)
         self.client = client
         self.facts = facts
         self._conn = conn_ref(client)

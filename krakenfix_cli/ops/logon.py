@@ -30,9 +30,7 @@ ADVICE = {
                  "secrets file",
     "API key": "check --api-key / KRAKENFIX_API_KEY: the key must be of type FIX (Kraken Pro → Settings → API)",
     "CompID": "check --sender-comp-id / --target-comp-id against what Kraken assigned",
-    "sequence numbers": "the stored MsgSeqNum(34) numbers no longer match the gateway's (it restarted them: the "
-                        "22:00 UTC rollover, or a new simulator); run `krakenfix logon`, which logs on with "
-                        "ResetSeqNumFlag(141)=Y, then retry",
+    "sequence numbers": "run again with --reset to restart both sequence numbers at 1 (141=Y)",
 }
 
 

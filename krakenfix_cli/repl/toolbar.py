@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from krakenfix_cli.kraken.schedule import ROLLOVER_AT as ROLLOVER_SECOND_OF_DAY
 from krakenfix_cli.repl.state import ReplState
 
 Fragments = list[tuple[str, str]]
 
-ROLLOVER_SECOND_OF_DAY = 22 * 3600
-"Kraken's daily session rollover: 22:00 UTC (kraken-fix/SPEC.md §2.4, §10.11)."
 ROLLOVER_WARN = 15 * 60
 "Under this many seconds to the rollover the countdown turns yellow."
 

@@ -13,7 +13,12 @@ Layout of one session directory (one per SenderCompID/TargetCompID/profile)::
     seqnums   two fixed-size slots (``<4sIQQQQI``: magic, epoch, generation, sender,
               target, body offset, crc32) written alternately in place; the valid slot
               with the highest generation wins, so a torn slot write falls back to the
-              other one.
+              other one. A slot may carry, in its last 20 bytes, the *period stamp*
+              (``<4sIqI``: magic, epoch, period, crc32 over the slot and the stamp): the
+              rollover period (its start, UTC epoch seconds) in which the numbers of that
+              epoch were set. Older stores have zeros there and read as "period unknown";
+              older code ignores the bytes. The stamp's crc covers the slot before it, so
+              a torn write never pairs a stamp with numbers it was not written with.
     lock      ``flock``-ed while open: two processes on one session would interleave
               sequence numbers. The holder writes its PID and command line into it, so
               the one refused can say who holds the session (:class:`StoreLockedError`).
@@ -21,7 +26,9 @@ Layout of one session directory (one per SenderCompID/TargetCompID/profile)::
 Recovery: ``next_sender_seq`` is the seqnums value, advanced past every body record
 appended after that slot was written (offset >= the slot's body offset). An incomplete or
 corrupt trailing record (a crash mid-write) is cut off. ``reset()`` is one slot write with
-a new epoch; records of an older epoch are ignored and truncated on the next open.
+a new epoch; records of an older epoch are ignored and truncated on the next open. A reset
+leaves the period stamp behind on the old epoch, so after any reset the period reads as
+unknown until :meth:`FileStore.stamp_period` records the new one.
 
 A store that is damaged rather than torn (a ``seqnums`` with no valid slot, a ``body`` whose
 first record is unreadable) is never taken silently as fresh: its files are renamed to
@@ -48,6 +55,9 @@ _REC_MAGIC = b"KFXR"
 _SLOT = struct.Struct("<4sIQQQQI")
 _SLOT_MAGIC = b"KFXS"
 _SLOT_SIZE = 64
+_STAMP = struct.Struct("<4sIqI")
+_STAMP_MAGIC = b"KFXP"
+_STAMP_AT = _SLOT_SIZE - _STAMP.size  # the stamp fills the slot's tail, after the numbers' padding
 _MAX_FRAME = 64 * 1024 * 1024
 
 BODY_FILE = "body"
@@ -119,6 +129,22 @@ def session_dir_name(sender: str, target: str, profile: str) -> str:
 def session_dir(state_dir: str | os.PathLike[str], sender: str, target: str, profile: str) -> Path:
     """The store directory for a session under ``state_dir``."""
     return Path(state_dir) / "sessions" / session_dir_name(sender, target, profile)
+
+
+def _read_stamp(slot: bytes, tail: bytes) -> tuple[int, int] | None:
+    """The period stamp after a valid ``slot``, or None (absent, torn, or written with another slot)."""
+    if len(tail) < _STAMP.size:
+        return None
+    magic, epoch, period, crc = _STAMP.unpack(tail[: _STAMP.size])
+    if magic != _STAMP_MAGIC or _stamp_crc(slot, tail[: _STAMP.size - 4]) != crc:
+        return None
+    return epoch, period
+
+
+def _stamp_crc(slot: bytes, stamp: bytes) -> int:
+    """The stamp's crc32, over the slot's fields and the stamp's (not the slot's crc: a valid
+    slot followed by its own crc always has the same crc32, which would bind nothing)."""
+    return zlib.crc32(stamp, zlib.crc32(slot[: _SLOT.size - 4]))
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -206,6 +232,8 @@ class FileStore:
         self._epoch = 0
         self._sender = 1
         self._target = 1
+        #: (epoch, period): the rollover period in which that epoch's numbers were set.
+        self._stamp: tuple[int, int] | None = None
         self._corrupt: str | None = None
 
     def _move_aside(self, why: str) -> None:
@@ -250,9 +278,9 @@ class FileStore:
         return cls(session_dir(state_dir, sender, target, profile), sync=sync, sync_target=sync_target)
 
     # -- recovery -------------------------------------------------------------------------------
-    def _read_slots(self) -> tuple[int, int, int, int, int] | None:
+    def _read_slots(self) -> tuple[int, int, int, int, int, tuple[int, int] | None] | None:
         data = os.pread(self._seq_fd, 2 * _SLOT_SIZE, 0)
-        best: tuple[int, int, int, int, int] | None = None
+        best: tuple[int, int, int, int, int, tuple[int, int] | None] | None = None
         for i in range(2):
             raw = data[i * _SLOT_SIZE : i * _SLOT_SIZE + _SLOT.size]
             if len(raw) < _SLOT.size:
@@ -261,14 +289,15 @@ class FileStore:
             if magic != _SLOT_MAGIC or zlib.crc32(raw[: _SLOT.size - 4]) != crc:
                 continue
             if best is None or gen > best[1]:
-                best = (epoch, gen, sender, target, offset)
+                tail = data[i * _SLOT_SIZE + _STAMP_AT : (i + 1) * _SLOT_SIZE]
+                best = (epoch, gen, sender, target, offset, _read_stamp(raw, tail))
         return best
 
     def _recover(self) -> None:
         slot = self._read_slots()
         body_offset = 0
         if slot is not None:
-            self._epoch, self._generation, self._sender, self._target, body_offset = slot
+            self._epoch, self._generation, self._sender, self._target, body_offset, self._stamp = slot
         elif os.fstat(self._seq_fd).st_size > 0:
             self._corrupt = "no valid sequence-number slot in seqnums"
             return
@@ -319,7 +348,11 @@ class FileStore:
         offset = self._size if body_offset is None else body_offset
         raw = _SLOT.pack(_SLOT_MAGIC, self._epoch, self._generation, self._sender, self._target, offset, 0)
         raw = raw[:-4] + struct.pack("<I", zlib.crc32(raw[:-4]))
-        os.pwrite(self._seq_fd, raw.ljust(_SLOT_SIZE, b"\0"), (self._generation % 2) * _SLOT_SIZE)
+        slot = raw.ljust(_STAMP_AT, b"\0")
+        if self._stamp is not None:
+            head = _STAMP.pack(_STAMP_MAGIC, self._stamp[0], self._stamp[1], 0)[:-4]
+            slot += head + struct.pack("<I", _stamp_crc(raw, head))
+        os.pwrite(self._seq_fd, slot.ljust(_SLOT_SIZE, b"\0"), (self._generation % 2) * _SLOT_SIZE)
         if self.sync if sync is None else sync:
             _datasync(self._seq_fd)
 
@@ -333,6 +366,30 @@ class FileStore:
     def next_target_seq(self) -> int:
         """MsgSeqNum(34) we expect on the next inbound message."""
         return self._target
+
+    @property
+    def epoch(self) -> int:
+        """Changes at every :meth:`reset`: tells a caller whether a reset happened since it last looked."""
+        return self._epoch
+
+    @property
+    def reset_period(self) -> int | None:
+        """The rollover period (its start, UTC epoch seconds) in which the current numbers were set.
+
+        None when unknown: a store from before the stamp existed, one never stamped, or one
+        reset since it was stamped (the gateway's 141=Y, a rollover seen by ``tail``).
+        """
+        stamp = self._stamp
+        return stamp[1] if stamp is not None and stamp[0] == self._epoch else None
+
+    def stamp_period(self, period: int, epoch: int | None = None) -> None:
+        """Record that the numbers of ``epoch`` (default: the current one) were set in ``period``; durable.
+
+        A stamp for an epoch other than the current one is kept but reads as unknown.
+        """
+        self._check_open()
+        self._stamp = (self._epoch if epoch is None else epoch, int(period))
+        self._write_slot(sync=self.sync)
 
     def set_next_sender_seq(self, seq: int) -> None:
         """Move the outbound number; durable before return."""

@@ -27,6 +27,20 @@ def seq_too_low(expected: int, received: int) -> str:
     return f"{SEQ_TOO_LOW}, expecting {expected} but received {received}"
 
 
+def parse_seq_too_low(text: str) -> tuple[int, int | None] | None:
+    """``(expected, received)`` from a "MsgSeqNum too low, expecting N[ but received M]" text.
+
+    Also reads other engines' spellings of it (Kraken's text is not documented beyond
+    "expecting N"); None when the text names no expected number.
+    """
+    import re
+
+    found = re.search(r"expect(?:ing|ed)\D{0,20}?(\d+)(?:\D{1,30}?receiv\w*\D{0,20}?(\d+))?", text, re.IGNORECASE)
+    if found is None:
+        return None
+    return int(found.group(1)), int(found.group(2)) if found.group(2) else None
+
+
 def incorrect_begin_string() -> str:
     """Logout text when BeginString(8) changes mid-session (scenario 2i)."""
     return REASON_TEXTS[UNSUPPORTED_VERSION]

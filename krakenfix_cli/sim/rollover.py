@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DAY = 86400.0
-DEFAULT_AT = "22:00"
-DEFAULT_WINDOW = 30.0
+from krakenfix_cli.kraken.schedule import DAY, ROLLOVER_AT, ROLLOVER_AT_TEXT, ROLLOVER_WINDOW, period_start
+
+DEFAULT_AT = ROLLOVER_AT_TEXT
+DEFAULT_WINDOW = ROLLOVER_WINDOW
 LOGOUT_TEXT = "session rollover"
 REFUSAL_TEXT = "rollover in progress"
 RESET_TEXT = (
@@ -42,7 +43,7 @@ def parse_hhmm(text: str) -> int:
 class RolloverSchedule:
     """Daily at ``at`` (seconds after midnight UTC), or every ``every`` seconds from ``start``."""
 
-    at: int | None = 22 * 3600
+    at: int | None = ROLLOVER_AT
     every: float | None = None
     start: float = 0.0
 
@@ -63,9 +64,7 @@ class RolloverSchedule:
             n = int((now - self.start) // self.every) + 1
             return self.start + n * self.every
         assert self.at is not None
-        day = (now // DAY) * DAY
-        t = day + self.at
-        return t if t > now else t + DAY
+        return float(period_start(now, self.at) + DAY)
 
 
 @dataclass
