@@ -124,7 +124,7 @@ def mass_cancel(
                                "reason": result.reason or None})
     else:
         if rows:
-            reporter.table(f"cancelled by {msg.get(11)} ({n})", ["ClOrdID", "OrderID", "Symbol", "Side",
+            reporter.table(f"cancelled by {result.message.get(11)} ({n})", ["ClOrdID", "OrderID", "Symbol", "Side",
                                                                   "CumQty", "LeavesQty"], rows)
         if result.survivors:
             reporter.table("still open", ["ClOrdID", "OrderID", "Symbol", "Side", "placed by"],

@@ -23,7 +23,17 @@ from krakenfix_cli.client_types import ClientSpec, ConnectFailed, LogonFacts, Wa
 from krakenfix_cli.fix.message import Message
 from krakenfix_cli.fix.message import decode as decode_frame
 from krakenfix_cli.ops import holder_wire as wire
-from krakenfix_cli.ops.live import HOLDER_GONE, GapClosed, Item, Lost, Received, Restored, Sent, SessionDown
+from krakenfix_cli.ops.live import (
+    HOLDER_GONE,
+    GapClosed,
+    Item,
+    Lost,
+    Received,
+    Restored,
+    Sent,
+    SessionDown,
+    sending_time,
+)
 from krakenfix_cli.ops.outcomes import ConnRef
 from krakenfix_cli.ops.send import Correlator
 from krakenfix_cli.transport import clock
@@ -180,7 +190,8 @@ class RemoteChannel:
         self._mine.append(corr)
         self._conn = wire.conn_from(reply.get("conn")) if reply.get("conn") else self._conn
         if self._watch is not None:
-            self._watch(_as_sent(reply.get("frame"), msg, corr.seq, self._conn), "out", clock.now())
+            shown = _as_sent(reply.get("frame"), msg, corr.seq, self._conn)
+            self._watch(shown, "out", sending_time(shown) or clock.now())  # when it went out, not now
         return Sent(corr.seq, msg)
 
     async def request_resend(self, begin: int, end: int = 0) -> None:
