@@ -3,7 +3,7 @@
 A one-shot `send` starts Python, imports the engine, connects, logs on, sends, waits for the
 ack and logs out; through a running `krakenfix session` it only connects to a Unix socket
 and asks. Each figure is the median over ``--runs`` fresh processes, against the same
-`krakenfix sim` (plain TCP on 127.0.0.1), with `krakenfix --help` (start-up alone) timed
+`krakenfix sim` (TLS on 127.0.0.1, as Kraken's gateway), with `krakenfix --help` (start-up alone) timed
 in between as the peer: the goal is at most a third of the one-shot figure and within
 80 ms of `--help`.
 
@@ -66,7 +66,7 @@ def main() -> int:
         home = Path(tmp)
         env = _env(home)
         port_file = home / "port"
-        sim = subprocess.Popen([*KFX, "sim", "--no-tls", "--port", "0", "--port-file", str(port_file)],
+        sim = subprocess.Popen([*KFX, "sim", "--port", "0", "--port-file", str(port_file)],
                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         try:
             while not (port_file.exists() and port_file.read_text().strip()

@@ -110,7 +110,8 @@ def main() -> None:
         except ImportError:
             pass
         cli = [sys.executable, "-m", "krakenfix_cli", "logon", "--host", "127.0.0.1", "--port", port, "--no-tls",
-               "--sender-comp-id", "TW44", "--target-comp-id", "ISLD", "--output", "compact"]
+               "--sender-comp-id", "TW44", "--target-comp-id", "ISLD", "--output", "compact",
+               "--reset"]  # each run a fresh session, as the peers' (ResetOnLogon=Y)
         # The gateway's Logon(A) answer, printed as it arrives: the moment the CLI is logged on.
         env_marker = os.environ.get("KFX_LOGON_MARKER", "< Logon")
         for _ in range(a.runs):

@@ -49,11 +49,13 @@ QUICK_ARGS: dict[str, list[str]] = {
     "codec": ["--count", "100000", "--simplefix-sample", "20000", "--encode-sample", "20000"],
     "roundtrip": ["--count", "2000", "--warmup", "200", "--pipeline", "10000"],
     "logon": ["--runs", "3"], "tail": ["--count", "50000"], "repl": ["--runs", "3"], "startup": ["5"],
+    "holder": ["--runs", "3"],
 }
 FULL_ARGS: dict[str, list[str]] = {
     "codec": ["--count", "1000000"],
     "roundtrip": ["--count", "5000", "--warmup", "1000", "--pipeline", "50000"],
     "logon": ["--runs", "15"], "tail": ["--count", "1000000"], "repl": ["--runs", "7"], "startup": ["15"],
+    "holder": ["--runs", "15"],
 }
 
 
@@ -210,6 +212,20 @@ def repl(args: list[str]) -> list[Row]:
                 "bare prompt_toolkit prompt", "ms", "-", None)]
 
 
+def holder(args: list[str]) -> list[Row]:
+    out = run("holder_send.py", args, 1800)
+
+    def ms(label: str) -> float | None:
+        m = find("^" + re.escape(label) + r"\s+([\d.]+)", out)
+        return float(m.group(1)) if m else None
+
+    through, one_shot, helps = ms("send through the holder"), ms("send one-shot"), ms("krakenfix --help")
+    return [Row("send through a holder, start -> ack ms", through, one_shot, "one-shot `krakenfix send`", "ms",
+                "<= 1/3 one-shot", None if through is None or one_shot is None else through <= one_shot / 3),
+            Row("send through a holder vs --help ms", through, helps, "`krakenfix --help`", "ms", "<= --help + 80",
+                None if through is None or helps is None else through <= helps + 80)]
+
+
 def fmt(value: float | None) -> str:
     if value is None:
         return "-"
@@ -219,7 +235,7 @@ def fmt(value: float | None) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="bounded sizes for CI")
-    ap.add_argument("--only", default="", help="comma list of: codec, startup, logon, roundtrip, tail, repl")
+    ap.add_argument("--only", default="", help="comma list of: codec, startup, logon, roundtrip, tail, repl, holder")
     ap.add_argument("--no-quickfix", action="store_true", help="skip the QuickFIX round-trip peer")
     a = ap.parse_args(argv)
     sizes = QUICK_ARGS if a.quick else FULL_ARGS
@@ -230,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         "roundtrip": lambda: roundtrip(sizes["roundtrip"], not a.no_quickfix),
         "tail": lambda: tail(sizes["tail"]),
         "repl": lambda: repl(sizes["repl"]),
+        "holder": lambda: holder(sizes["holder"]),
     }
     chosen = [n.strip() for n in a.only.split(",") if n.strip()] or list(benches)
     unknown = [n for n in chosen if n not in benches]

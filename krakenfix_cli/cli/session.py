@@ -109,8 +109,9 @@ def status(state_dir: StateDir = None, output: Output = Mode.PRETTY) -> None:
                               f"{state}  seq out {obj.get('seq_out')} in {obj.get('seq_in')}  "
                               f"{len(orders)} open order(s) on this connection", "ok")
         for o in orders:
+            side = {"1": "buy", "2": "sell"}.get(str(o.get("side")), str(o.get("side")))
             common.emit_line(env, f"    {o.get('latest_clordid')}  {o.get('order_id') or '-'}  {o.get('symbol')}  "
-                                  f"{o.get('side')}  {o.get('state')}")
+                                  f"{side}  {o.get('state')}")
 
 
 @app.command("stop", help="Log out and end the holder of a session (or --all).")

@@ -26,5 +26,5 @@ def test_run_all_quick_prints_one_row_per_metric() -> None:
     assert "metric" in out and "ratio" in out and "met?" in out
     for metric in ("codec frame+verify msg/s", "start-up `krakenfix --help` ms", "logon: process start",
                    "order->ack round trip p50 us", "pipelined orders/s", "tail compact lines to a pipe msg/s",
-                   "REPL start-up to logged-on prompt ms"):
+                   "REPL start-up to logged-on prompt ms", "send through a holder, start -> ack ms"):
         assert metric in out, out
