@@ -353,8 +353,6 @@ class Repl:
 
 
 def _describe(exc: BaseException) -> str:
-    from krakenfix_cli.client import ConnectFailed, LogonRefusedError
-
     if isinstance(exc, ConnectFailed):
         return f"cannot connect: {exc.detail}"
     if isinstance(exc, LogonRefusedError):

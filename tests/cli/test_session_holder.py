@@ -227,3 +227,31 @@ def test_through_the_holder_amend_replaces_a_gtd_post_only_order_and_orders_says
     status = kfx("status", "--clordid", result["clordid"], "-o", "json", env=env)
     assert status.exit_status == 0, status.stderr
     assert json.loads(status.stdout.splitlines()[-1])["state"] == "new"
+
+
+def test_logon_and_replay_go_through_the_holder(holder: tuple[dict[str, str], int]) -> None:
+    env, pid = holder
+    for price in ("1000.0", "1001.0"):
+        assert kfx("send", *_order_args(price), env=env).exit_status == 0
+    logon = kfx("logon", env=env)
+    assert logon.exit_status == 0, logon.stderr
+    assert f"held by PID {pid}" in logon.stdout and "the session holder stays logged on" in logon.stdout
+    replay = kfx("replay", "--from", "1", "-o", "json", env=env)
+    assert replay.exit_status == 0, replay.stderr
+    assert replay.stderr.count(f"through the session holder (PID {pid}") == 1
+    summary = json.loads(replay.stdout.splitlines()[-1])
+    assert len(summary["orders"]) == 2, replay.stdout
+
+
+def test_the_rooms_that_used_to_repeat_the_session_logic_no_longer_do() -> None:
+    """tail and the REPL run on ops.live: no reconnect loop, correlation or mass cancel of their own."""
+    root = Path(__file__).parents[2] / "krakenfix_cli"
+    app = (root / "repl" / "app.py").read_text()
+    assert len(app.splitlines()) < 400
+    for path in [root / "ops" / "tail.py", *sorted((root / "repl").glob("*.py"))]:
+        text = path.read_text()
+        assert "Wiretap" not in text and "session.log =" not in text, path
+        assert "next_delay(" not in text and "Correlator" not in text, path  # reconnect loop, correlation
+        assert "from krakenfix_cli.client import" not in text, path  # no Client of their own
+    for path in sorted((root / "ops").glob("*.py")):
+        assert "Wiretap" not in path.read_text(), path
