@@ -105,7 +105,7 @@ class Repl:
         """
         if direction == "in" and msg.msg_type not in ADMIN_MSG_TYPES:
             return False
-        return self.state.filter.accepts(msg)
+        return self.state.filter.accepts(msg, direction)
 
     def _sync(self, state: ReplState) -> None:
         """The toolbar's numbers, from the live session."""

@@ -119,7 +119,7 @@ class Filter:
     """Change which inbound messages are printed."""
 
     action: str
-    "``show``, ``all``, ``app``, ``none``, ``type``, ``symbol``, ``clear``."
+    "``show``, ``all``, ``app``, ``none``, ``type``, ``symbol``, ``where`` (a ``log grep`` expression), ``clear``."
     values: tuple[str, ...] = ()
 
 
@@ -183,7 +183,7 @@ VERBS: tuple[Verb, ...] = (
     Verb("logout", "logout", "log out, stay in the REPL"),
     Verb("reconnect", "reconnect", "drop the connection and log on again (gap fill)"),
     Verb("seq", "seq [in N | out N]", "show or set the next sequence numbers (persisted)"),
-    Verb("filter", "filter [all | app | none | type 8,j | symbol BTC/USD | clear]",
+    Verb("filter", "filter [all | app | none | type 8,j | symbol BTC/USD | where EXPR | clear]",
          "which inbound messages are printed"),
     Verb("output", "output [pretty | compact | raw | json]", "how messages are printed"),
     Verb("help", "help [COMMAND | keys]", "this screen, one command, or the key bindings"),
@@ -201,7 +201,7 @@ ORDER_TYPES = ("limit", "market", "stop-loss", "stop-loss-limit", "take-profit",
                "trailing-stop", "trailing-stop-limit")  # fmt: skip
 TIFS = ("gtc", "ioc", "fok", "gtd")
 MASS_SCOPES = ("symbol", "session", "all")
-FILTER_ACTIONS = ("show", "all", "app", "none", "type", "symbol", "clear")
+FILTER_ACTIONS = ("show", "all", "app", "none", "type", "symbol", "where", "clear")
 SEQ_WHICH = ("in", "out")
 
 
@@ -280,6 +280,11 @@ def parse(line: str) -> Command:
     if v.name == "seq":
         return _parse_seq(words)
     if v.name == "filter":
+        if words and words[0].lower() == "where":  # the rest is one `log grep` expression, as typed
+            expr = rest[len(rest.split(None, 1)[0]):].strip()
+            if not expr:
+                raise CommandError("filter where needs an expression, e.g. `filter where 35=8 and Symbol ~ ^BTC`")
+            return Filter("where", (expr,))
         return _parse_filter(words)
     if v.name == "output":
         if not words:

@@ -79,9 +79,18 @@ def filter_(repl: Repl, cmd: c.Filter) -> None:
     elif cmd.action == "symbol":
         f.symbols = frozenset(cmd.values)
         f.muted = False
+    elif cmd.action == "where":
+        from krakenfix_cli.ops.logq.expr import ExprError, compile_expr
+
+        try:
+            f.where = compile_expr(cmd.values[0])
+        except ExprError as exc:
+            raise c.CommandError(f"bad expression at column {exc.column}: {exc.text}") from None
+        f.where_text, f.muted = cmd.values[0], False
     elif cmd.action == "clear":
         repl.state.filter = type(f)()
     repl.note(f"filter: {repl.state.filter.describe()}")
+
 
 def orders(repl: Repl, open_only: bool) -> None:
     rows = repl.state.order_rows(include_closed=not open_only)

@@ -87,10 +87,15 @@ class MessageFilter:
     "Only messages about these Symbol(55) values (messages without 55 still pass)."
     muted: bool = False
     "Print nothing inbound (the orders table still follows)."
+    where: Callable[[Message, str], bool] | None = None
+    "A ``log grep`` / ``tail --where`` expression over the message and its direction."
+    where_text: str = ""
 
-    def accepts(self, msg: Message) -> bool:
+    def accepts(self, msg: Message, direction: str = "in") -> bool:
         """True when ``msg`` should be printed."""
         if self.muted:
+            return False
+        if self.where is not None and not self.where(msg, direction):
             return False
         mt = msg.msg_type
         if mt in ADMIN_MSG_TYPES and not self.show_admin and mt not in self.msg_types:
@@ -109,6 +114,8 @@ class MessageFilter:
             parts.append("35=" + ",".join(sorted(self.msg_types)))
         if self.symbols:
             parts.append("55=" + ",".join(sorted(self.symbols)))
+        if self.where_text:
+            parts.append(f"where {self.where_text}")
         return " ".join(parts)
 
 

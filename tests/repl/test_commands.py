@@ -131,3 +131,23 @@ def test_until_makes_a_good_till_date_order_and_start_an_effective_time() -> Non
     assert long == c.parse("buy 0.01 BTC/USD @ 50000 until +2h")
     with pytest.raises(c.CommandError, match="a time must follow `until`"):
         c.parse("buy 0.01 BTC/USD @ 50000 until")
+
+
+def test_filter_where_takes_the_log_grep_language_whole() -> None:
+    assert c.parse("filter where ExecType in (Trade, Canceled) and Symbol ~ ^BTC") == c.Filter(
+        "where", ("ExecType in (Trade, Canceled) and Symbol ~ ^BTC",))
+    with pytest.raises(c.CommandError, match="needs an expression"):
+        c.parse("filter where   ")
+
+
+def test_a_where_filter_shows_only_what_the_expression_accepts() -> None:
+    from krakenfix_cli.fix.message import Message
+    from krakenfix_cli.ops.logq.expr import compile_expr
+    from krakenfix_cli.repl.state import MessageFilter
+
+    f = MessageFilter(where=compile_expr("ExecType = Trade and Symbol ~ ^BTC"), where_text="...")
+    trade = Message.new("8", (150, "F"), (55, "BTC/USD"))
+    assert f.accepts(trade)
+    assert not f.accepts(Message.new("8", (150, "0"), (55, "BTC/USD")))
+    assert not f.accepts(Message.new("8", (150, "F"), (55, "ETH/USD")))
+    assert "where ..." in f.describe()

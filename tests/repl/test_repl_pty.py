@@ -254,3 +254,15 @@ def test_pretty_panels_follow_a_terminal_resize() -> None:
     finally:
         if child.isalive():
             child.terminate(force=True)
+
+
+def test_filter_where_shows_only_the_matching_reports(repl: Repl) -> None:
+    repl.run("filter where ExecType = Trade", loose("filter: app where ExecType = Trade"))
+    seen = io.StringIO()
+    repl.child.logfile_read = seen
+    repl.run("buy 0.01 BTC/USD market", r"#1 .*: filled")
+    repl.run("filter where ExecType = (", loose("error: bad expression at column"))
+    assert repl.quit() == 0
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\r", "", seen.getvalue())
+    reports = re.findall(r"ExecutionReport \S+ (\w+)", plain)
+    assert reports and set(reports) == {"Trade"}, plain
