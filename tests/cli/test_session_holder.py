@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -255,3 +256,57 @@ def test_the_rooms_that_used_to_repeat_the_session_logic_no_longer_do() -> None:
         assert "from krakenfix_cli.client import" not in text, path  # no Client of their own
     for path in sorted((root / "ops").glob("*.py")):
         assert "Wiretap" not in path.read_text(), path
+
+
+def _holder_socket(home: Path) -> socket.socket:
+    sock = socket.socket(socket.AF_UNIX)
+    path = _sessdir(home) / "holder.sock"
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        sock.connect(f"/proc/self/fd/{fd}/holder.sock")  # the test's paths are too long for sockaddr_un
+    finally:
+        os.close(fd)
+    sock.settimeout(20)
+    return sock
+
+
+def test_the_holder_survives_garbage_and_an_oversized_line(holder: tuple[dict[str, str], int],
+                                                            tmp_path: Path) -> None:
+    env, pid = holder
+    with _holder_socket(tmp_path) as sock:
+        reader = sock.makefile("rb")
+        sock.sendall(b"not json\n{\"op\": 5}\n[1]\n")
+        answers = [json.loads(reader.readline()) for _ in range(3)]
+        assert [a["type"] for a in answers] == ["error"] * 3
+        sock.sendall(b'{"op":"send","id":1,"fields":[[35,"D"],[11,"x\\u0001y"]]}\n')
+        assert "not sent" in json.loads(reader.readline())["text"]
+    with _holder_socket(tmp_path) as sock:
+        reader = sock.makefile("rb")
+        with _suppress():
+            sock.sendall(b"x" * (2 << 20) + b"\n")  # longer than any line the holder takes
+        try:  # the holder says why and hangs up; unread bytes may turn its close into a reset
+            lines = reader.read().splitlines()
+        except ConnectionResetError:
+            lines = []
+        assert all("line longer than" in json.loads(line)["text"] for line in lines)
+    status = json.loads(kfx("session", "status", "-o", "json", env=env).stdout.splitlines()[0])
+    assert status["pid"] == pid and status["connected"] is True
+
+
+def test_tail_streams_through_a_running_holder(holder: tuple[dict[str, str], int]) -> None:
+    env, pid = holder
+    tail = subprocess.Popen([*krakenfix_argv(), "tail", "-o", "json", "--max-messages", "1", "--duration", "60"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        assert tail.stderr is not None
+        first = tail.stderr.readline().decode()
+        assert f"streaming through the session holder (PID {pid}" in first, first
+        assert kfx("send", *_order_args(), env=env).exit_status == 0
+        out, err = tail.communicate(timeout=60)
+    finally:
+        if tail.poll() is None:
+            tail.kill()
+            tail.wait()
+    assert tail.returncode == 0, err.decode()
+    shown = [json.loads(line) for line in out.decode().splitlines() if '"msg_type"' in line]
+    assert len(shown) == 1 and shown[0]["msg_type"] == "8"
