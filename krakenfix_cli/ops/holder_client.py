@@ -27,6 +27,7 @@ from krakenfix_cli.ops.live import (
     HOLDER_GONE,
     GapClosed,
     Item,
+    ItemQueue,
     Lost,
     Received,
     Restored,
@@ -137,22 +138,20 @@ async def ask_socket(path: Path, op: str, timeout: float = 2.0) -> dict[str, Any
         writer.close()
 
 
-class RemoteChannel:
+class RemoteChannel(ItemQueue):
     """A :class:`~ops.live.Channel` over a holder's socket."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, info: HolderInfo,
                  watch: Watcher | None, generated: set[str] | None = None) -> None:
+        super().__init__()
         self.info = info
         self._generated = generated if generated is not None else set()
         self._reader = reader
         self._writer = writer
         self._watch = watch
         self._conn = info.conn
-        self._items: asyncio.Queue[Item] = asyncio.Queue()
         self._replies: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._next_id = 0
-        self._closed = asyncio.Event()
-        self._reason = ""
         self._mine: list[Correlator] = []
         self._mass_cancel = False
         self._task = asyncio.create_task(self._read())
@@ -165,14 +164,6 @@ class RemoteChannel:
     @property
     def derivatives(self) -> bool:
         return self.info.derivatives
-
-    @property
-    def closed(self) -> bool:
-        return self._closed.is_set() and self._items.empty()
-
-    @property
-    def close_reason(self) -> str:
-        return self._reason
 
     async def send(self, msg: Message) -> Sent:
         # An ID this process generated gets a fresh one from the holder as it sends: processes
@@ -199,35 +190,6 @@ class RemoteChannel:
         if reply.get("type") != "resent":
             raise SessionDown(str(reply.get("text") or "the holder did not ask for the resend"))
 
-    async def next_item(self, timeout: float | None = None) -> Item | None:
-        if not self._items.empty():
-            return self._take(self._items.get_nowait())
-        if self._closed.is_set():
-            return None
-        get = asyncio.ensure_future(self._items.get())
-        closed = asyncio.ensure_future(self._closed.wait())
-        try:
-            done, _ = await asyncio.wait({get, closed}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            closed.cancel()
-            if not get.done():
-                get.cancel()
-        if get in done:
-            return self._take(get.result())
-        if not self._items.empty():
-            return self._take(self._items.get_nowait())
-        return None
-
-    async def next_message(self, timeout: float | None = None) -> Message | None:
-        deadline = None if timeout is None else clock.monotonic() + timeout
-        while True:
-            left = None if deadline is None else max(0.0, deadline - clock.monotonic())
-            item = await self.next_item(left)
-            if item is None:
-                return None
-            if isinstance(item, Received) and not item.duplicate:
-                return item.message
-
     async def close(self) -> None:
         """Leave the holder (it stays logged on for the others)."""
         self._task.cancel()
@@ -240,9 +202,9 @@ class RemoteChannel:
     # -- inside --
     def _take(self, item: Item) -> Item:
         """Show an inbound message that answers this command (as its own connection would)."""
-        shown = isinstance(item, Received) and not item.duplicate and self._watch is not None
-        if shown and isinstance(item, Received) and self._watch is not None and self._concerns(item.message):
-            self._watch(item.message, "in", item.when or clock.now())
+        watch = self._watch
+        if watch is not None and isinstance(item, Received) and not item.duplicate and self._concerns(item.message):
+            watch(item.message, "in", item.when or clock.now())
         if isinstance(item, Restored):
             self._conn = item.conn
         return item
@@ -300,7 +262,7 @@ class RemoteChannel:
                     continue
                 item = _item(obj)
                 if item is not None:
-                    self._items.put_nowait(item)
+                    self._queue.put_nowait(item)
                     if isinstance(item, Lost) and item.final:
                         self._reason = item.reason
                         break

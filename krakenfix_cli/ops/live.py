@@ -156,23 +156,13 @@ def sending_time(msg: Message) -> float | None:
         return None
 
 
-class Subscription:
-    """One subscriber's view of a :class:`LiveSession`: a bounded queue of items, and a way to send."""
+class ItemQueue:
+    """Items waiting for one reader, and whether more will come: what every channel reads from."""
 
-    def __init__(self, live: LiveSession, maxsize: int) -> None:
-        self._live = live
+    def __init__(self, maxsize: int = 0) -> None:
         self._queue: asyncio.Queue[Item] = asyncio.Queue(maxsize)
         self._closed = asyncio.Event()
         self._reason = ""
-
-    # -- Channel --
-    @property
-    def conn(self) -> ConnRef:
-        return self._live.conn
-
-    @property
-    def derivatives(self) -> bool:
-        return self._live.spec.derivatives
 
     @property
     def closed(self) -> bool:
@@ -182,17 +172,13 @@ class Subscription:
     def close_reason(self) -> str:
         return self._reason
 
-    async def send(self, msg: Message) -> Sent:
-        if self._closed.is_set():
-            raise SessionDown(self._reason or "the subscription is closed")
-        return await self._live.send(msg)
-
-    async def request_resend(self, begin: int, end: int = 0) -> None:
-        await self._live.request_resend(begin, end)
+    def _take(self, item: Item) -> Item:
+        """What a reader gets for ``item`` (a channel may show it on the way)."""
+        return item
 
     async def next_item(self, timeout: float | None = None) -> Item | None:
         if not self._queue.empty():
-            return self._queue.get_nowait()
+            return self._take(self._queue.get_nowait())
         if self._closed.is_set():
             return None
         get = asyncio.ensure_future(self._queue.get())
@@ -204,9 +190,9 @@ class Subscription:
             if not get.done():
                 get.cancel()
         if get in done:
-            return get.result()
+            return self._take(get.result())
         if not self._queue.empty():
-            return self._queue.get_nowait()
+            return self._take(self._queue.get_nowait())
         return None
 
     async def next_message(self, timeout: float | None = None) -> Message | None:
@@ -219,12 +205,32 @@ class Subscription:
             if isinstance(item, Received) and not item.duplicate:
                 return item.message
 
-    # -- for the session --
-    def drain(self) -> None:
-        """Forget what is queued (what arrived with the Logon is not part of a replay)."""
-        while not self._queue.empty():
-            self._queue.get_nowait()
 
+class Subscription(ItemQueue):
+    """One subscriber's view of a :class:`LiveSession`: a bounded queue of items, and a way to send."""
+
+    def __init__(self, live: LiveSession, maxsize: int) -> None:
+        super().__init__(maxsize)
+        self._live = live
+
+    # -- Channel --
+    @property
+    def conn(self) -> ConnRef:
+        return self._live.conn
+
+    @property
+    def derivatives(self) -> bool:
+        return self._live.spec.derivatives
+
+    async def send(self, msg: Message) -> Sent:
+        if self._closed.is_set():
+            raise SessionDown(self._reason or "the subscription is closed")
+        return await self._live.send(msg)
+
+    async def request_resend(self, begin: int, end: int = 0) -> None:
+        await self._live.request_resend(begin, end)
+
+    # -- for the session --
     def offer(self, item: Item) -> None:
         """Queue ``item``; a subscriber that fell this far behind is closed instead."""
         if self._closed.is_set():
