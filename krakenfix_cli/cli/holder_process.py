@@ -90,9 +90,15 @@ def held_connections(state_dir: Path) -> list[ConnRef]:
     return [conn_from(s.get("conn")) for s in held_sessions(state_dir) if s.get("connected")]
 
 
+class StopRefused(Exception):
+    """The holder will not stop on request (a running tail or REPL); the text says where to end it."""
+
+
 def stop_path(path: Path, timeout: float) -> int | None:
     """Ask the holder at ``path`` to stop and wait until its socket is gone; its PID, or None."""
     answer = _ask(path, "stop")
+    if answer is not None and answer.get("type") == "error":
+        raise StopRefused(str(answer.get("text") or "the holder refused to stop"))
     if answer is None or answer.get("type") != "stopping":
         return None
     deadline = clock.monotonic() + timeout

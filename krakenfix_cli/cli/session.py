@@ -127,8 +127,9 @@ def stop(
 ) -> None:
     """Stop a holder."""
     from krakenfix_cli.cli import common
+    from krakenfix_cli.cli.errors import CliError
     from krakenfix_cli.cli.exit import ExitStatus
-    from krakenfix_cli.cli.holder_process import stop_holder, stop_path
+    from krakenfix_cli.cli.holder_process import StopRefused, stop_holder, stop_path
     from krakenfix_cli.cli.options import get_env
     from krakenfix_cli.ops.holder_wire import socket_path
     from krakenfix_cli.settings import paths
@@ -136,15 +137,26 @@ def stop(
     env = get_env()
     if all_:
         sessions = sorted((paths.state_dir(state_dir) / "sessions").glob("*/holder.sock"))
-        stopped = [p for p in sessions if stop_path(p, timeout) is not None]
-        common.emit_line(env, f"stopped {len(stopped)} session holder(s)", "ok")
+        stopped, refused = 0, []
+        for p in sessions:
+            try:
+                stopped += stop_path(p, timeout) is not None
+            except StopRefused as exc:
+                refused.append(str(exc))
+        common.emit_line(env, f"stopped {stopped} session holder(s)", "ok")
+        for text in refused:
+            common.emit_line(env, f"not stopped: {text}", "warn")
         return
     target = common.resolve_target(common.flags_from(
         profile=profile, host=host, port=port, tls=None, insecure=False, sender_comp_id=sender_comp_id,
         target_comp_id=target_comp_id, api_key=None, state_dir=state_dir, ca_file=None), sim=False,
         need_credentials=False)
     path = socket_path(target.spec)
-    pid = stop_holder(target.spec, timeout) if path is not None else None
+    try:
+        pid = stop_holder(target.spec, timeout) if path is not None else None
+    except StopRefused as exc:
+        raise CliError(str(exc), "a `krakenfix session` holder is the one `session stop` ends",
+                       ExitStatus.REJECTED) from None
     if pid is None:
         common.emit_line(env, f"no holder serves {target.describe()}", "warn")
         raise typer.Exit(ExitStatus.REJECTED)

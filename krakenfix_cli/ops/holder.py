@@ -70,10 +70,12 @@ def peer_uid(sock: socket.socket) -> int | None:
 class HolderServer:
     """Serve ``live`` on its session's Unix socket until :meth:`close`."""
 
-    def __init__(self, live: LiveSession, path: Path, command: str) -> None:
+    def __init__(self, live: LiveSession, path: Path, command: str, *, stoppable: bool = False) -> None:
         self.live = live
         self.path = path
         self.command = command
+        self.stoppable = stoppable
+        "``session stop`` may end it (a `krakenfix session`); a tail or the REPL is ended where it runs."
         self.stop_requested = asyncio.Event()
         self.clients = 0
         self._server: asyncio.AbstractServer | None = None
@@ -204,6 +206,10 @@ class HolderServer:
                     await out.put(wire.encode(await self._send(rid, req.get("fields"), req.get("fresh") is True)))
                 elif op == "resend":
                     await out.put(wire.encode(await self._resend(rid, req.get("begin"), req.get("end", 0))))
+                elif op == "stop" and not self.stoppable:
+                    await out.put(wire.encode({"type": "error", "id": rid, "text": (
+                        f"the session is held by {self.command} (PID {os.getpid()}); end it where it runs "
+                        "(Ctrl-C or `quit`)")}))
                 elif op == "stop":
                     await out.put(wire.encode({"type": "stopping", "id": rid, "pid": os.getpid()}))
                     self.stop_requested.set()
@@ -319,14 +325,14 @@ async def _answering_pid(where: str) -> int | None:
 
 
 @contextlib.asynccontextmanager
-async def holding(live: LiveSession, command: str) -> AsyncIterator[HolderServer | None]:
+async def holding(live: LiveSession, command: str, *, stoppable: bool = False) -> AsyncIterator[HolderServer | None]:
     """Serve ``live`` to the user's other commands while the block runs (None: nothing to share,
     an in-memory ``--sim`` session). HolderBusy when another process already holds it."""
     path = wire.socket_path(live.spec)
     if path is None:
         yield None
         return
-    server = HolderServer(live, path, command)
+    server = HolderServer(live, path, command, stoppable=stoppable)
     await server.start()
     try:
         yield server
@@ -355,7 +361,7 @@ async def hold_session(spec: ClientSpec, reporter: Reporter, ledger: Ledger, sto
     live = LiveSession(spec, reporter, ledger=ledger, reconnect=True, backoff=backoff, connect_timeout=timeout)
     try:
         facts = await live.start()
-        async with holding(live, command) as server:
+        async with holding(live, command, stoppable=True) as server:
             assert server is not None
             how = "141=Y, sequence numbers reset" if facts.reset else "141=N, continuing sequence numbers"
             reporter.note(f"holding {spec.sender_comp_id}→{spec.target_comp_id} at {spec.host}:{spec.port} ({how}; "

@@ -138,6 +138,8 @@ def test_tail_holds_the_session_and_shows_a_mass_cancel_sent_from_another_proces
         while not (_sessdir(tmp_path) / "holder.sock").exists():
             assert tail.poll() is None and time.monotonic() < deadline, "tail never held the session"
             time.sleep(0.05)
+        refused = kfx("session", "stop", env=env)  # a tail is ended where it runs
+        assert refused.exit_status == 1 and "held by krakenfix tail" in refused.stderr, refused.stderr
         mc = kfx("mass-cancel", "--all", "--yes", "-o", "json", env=env)
         assert mc.exit_status == 0, mc.stderr
         assert "through the session holder" in mc.stderr
