@@ -39,6 +39,7 @@ acknowledgement, --wait fill for a full fill, --wait none only sends. Exits 0 ac
 the acknowledgement); 4 no answer in --timeout. An IOC/FOK whose remainder is cancelled
 exits 0 with the filled quantity, or 6 when nothing filled.
 
+\b
   krakenfix send --symbol BTC/USD --side buy --qty 0.01 --type limit --price 50000 --post-only
   krakenfix send --raw '35=F|11=1700000000000001|41=1700000000000000|54=1|55=BTC/USD'
 """
