@@ -79,10 +79,20 @@ Timeout = Annotated[float, typer.Option(
 Sim = Annotated[bool, typer.Option(
     "--sim", rich_help_panel=CONNECTION,
     help="Start an embedded simulator on a free loopback port and point the command at it.")]
+def _output_mode(ctx: typer.Context, param: typer.CallbackParam, value: Mode) -> Mode:
+    """``pretty`` is the terminal's default; to a pipe or a file the default is ``compact`` (one
+    line per message, what grep and a log want). A mode given with ``-o`` is kept as given."""
+    source = ctx.get_parameter_source(param.name or "")
+    if value is Mode.PRETTY and source is not None and source.name == "DEFAULT" and not get_env().stdout_isatty:
+        return Mode.COMPACT
+    return value
+
+
 Output = Annotated[Mode, typer.Option(
     "--output", "-o", metavar="[pretty|compact|raw|json]", case_sensitive=False, rich_help_panel=OUTPUT,
-    help="pretty: a panel per message; compact: one line per message; raw: tag=value|...; "
-         "json: one object per line.")]
+    callback=_output_mode,
+    help="pretty: a panel per message (the default on a terminal); compact: one line per message (the "
+         "default to a pipe or a file); raw: tag=value|...; json: JSON Lines, one object per line.")]
 Reset = Annotated[bool, typer.Option(
     "--reset", rich_help_panel=CONNECTION,
     help="Log on with ResetSeqNumFlag(141)=Y: both sequence numbers restart at 1 and the gateway can no "

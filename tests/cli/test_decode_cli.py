@@ -143,3 +143,12 @@ def test_password_is_never_printed(mode: str) -> None:
         assert "secretsig" not in r.output, (mode, text)
     r = run_cli("decode", "--output", mode, input=wire(logon) + b"xx554=secretsig\x01" + wire(logon))
     assert "secretsig" not in r.output
+
+
+def test_to_a_pipe_the_default_mode_is_compact_and_an_explicit_mode_is_kept() -> None:
+    default = run_cli("decode", piped(wire()))
+    assert default.exit_status == 0, default.stderr
+    lines = [line for line in default.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1 and " NewOrderSingle 34=2 " in lines[0] and "╭" not in default.stdout
+    pretty = run_cli("decode", "-o", "pretty", piped(wire()))
+    assert "╭" in pretty.stdout and "NewOrderSingle" in pretty.stdout
