@@ -524,6 +524,14 @@ class LiveSession:
                     self._reset = True
                 self.reporter.note(f"reconnect failed ({text or exc}); retrying with back-off")
                 continue
+            except BaseException:  # cancelled (closed) mid-connect: release the store, then go
+                await client.close()
+                raise
+            if self._stopping.is_set():  # closed while it logged on: do not leave it behind
+                with contextlib.suppress(Exception):
+                    await client.logout(2.0)
+                await client.close()
+                return None
             self.backoff.reset()
             self.reconnects += 1
             self._connected(client, facts)
