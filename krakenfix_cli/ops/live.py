@@ -434,7 +434,10 @@ class LiveSession:
             raise SessionDown(f"the session is not logged on ({self.close_reason or 'reconnecting'}); "
                               "nothing was sent")
         if fresh_clordid and msg.get(11):
-            msg = msg.replace(11, self.ledger.next_clordid(clock.now(), derivatives=self.spec.derivatives))
+            try:
+                msg = msg.replace(11, self.ledger.next_clordid(clock.now(), derivatives=self.spec.derivatives))
+            except Exception:  # a watermark that cannot give one never stops a send (an emergency mass cancel)
+                pass
         elif msg.get(11):
             # Chosen by someone else (--clordid, --raw, a holder's client): generated ones stay above it.
             self.ledger.remember_clordid(msg.get(11) or "", derivatives=self.spec.derivatives)
