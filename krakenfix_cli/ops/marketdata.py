@@ -54,6 +54,21 @@ class Trade:
 
 
 @dataclass(frozen=True, slots=True)
+class Change:
+    """One book entry of an increment: MDUpdateAction(279) new/change/delete, side, price, size."""
+
+    action: str
+    "``new``, ``change`` or ``delete``."
+    side: str
+    "``bid`` or ``ask``."
+    price: Decimal
+    size: Decimal
+
+
+ACTIONS = {"0": "new", "1": "change", "2": "delete"}
+
+
+@dataclass(frozen=True, slots=True)
 class Applied:
     """What one W or X did to the book."""
 
@@ -66,6 +81,8 @@ class Applied:
     "The gateway's ChecksumOrderBook(5041), when the message carried one."
     computed: int | None = None
     "Ours, over the book after the message (when 5041 was there to compare)."
+    changes: tuple[Change, ...] = ()
+    "The book entries of an update, in order."
 
     @property
     def verified(self) -> bool | None:
@@ -181,6 +198,7 @@ class OrderBook:
         """Apply an X's entries in order, then compare 5041 when it is there."""
         count = 0
         trades: list[Trade] = []
+        changes: list[Change] = []
         for entry in _entries(msg, 279):
             action = _get(entry, 279)
             if _get(entry, 269) == TRADE:
@@ -193,25 +211,26 @@ class OrderBook:
                 self._delete(key)
             else:
                 raise BookDataError(f"MDUpdateAction(279) {action!r} is not 0, 1 or 2")
+            changes.append(Change(ACTIONS[action], "bid" if kind == BID else "ask", px, size))
             count += 1
         self.updates += 1
         if trades:
             self.last_trade = trades[-1]
         expected_text = msg.get(5041)
         if expected_text is None:
-            return Applied("update", count, tuple(trades))
+            return Applied("update", count, tuple(trades), changes=tuple(changes))
         try:
             expected = int(expected_text)
         except ValueError:
             raise BookDataError(f"ChecksumOrderBook(5041) {expected_text!r} is not a number") from None
         computed = self.checksum()
         if computed is None:
-            return Applied("update", count, tuple(trades))
+            return Applied("update", count, tuple(trades), changes=tuple(changes))
         if computed == expected:
             self.verified += 1
         else:
             self.mismatches += 1
-        return Applied("update", count, tuple(trades), expected, computed)
+        return Applied("update", count, tuple(trades), expected, computed, tuple(changes))
 
     def _set(self, key: str, kind: str, px: Decimal, size: Decimal) -> None:
         old = self.entries.get(key)

@@ -129,3 +129,55 @@ def test_any_valid_sequence_keeps_the_book_uncrossed_and_the_checksum_recomputab
         if book.best_bid is not None and book.best_ask is not None:
             assert book.best_bid < book.best_ask
     assert book.mismatches == 0
+
+
+# -- the feed repairs a wrong book ----------------------------------------------------------------------
+class _Channel:
+    """What BookFeed sends through: it records the messages."""
+
+    def __init__(self) -> None:
+        self.sent: list[Message] = []
+
+    async def send(self, msg: Message) -> object:
+        self.sent.append(msg)
+        return None
+
+
+def test_a_corrupted_checksum_triggers_a_fresh_snapshot() -> None:
+    import asyncio
+
+    from krakenfix_cli.ops.bookfeed import BookFeed, FeedEvent, FeedState
+
+    events: list[str] = []
+    chan = _Channel()
+
+    def on_event(state: FeedState, ev: FeedEvent) -> None:
+        events.append(ev.kind)
+
+    feed = BookFeed(None, chan, "BTC/USD", 10, l3=False, on_event=on_event)  # type: ignore[arg-type]
+
+    async def main() -> None:
+        await feed.logged_on()
+        il = chan.sent[-1]
+        assert il.msg_type == "x" and il.get(55) == "BTC/USD"
+        await feed.handle(Message.new("y", (320, il.get(320)), (322, "1"), (560, "0"), (146, 1), (55, "BTC/USD"),
+                                      (562, "0.00000001"), (5010, "8"), (5011, "0.0001"), (2349, "1"),
+                                      (5022, "0.1"), (5032, "1")))
+        first = feed.state.req_id
+        assert chan.sent[-1].msg_type == "V" and chan.sent[-1].get(262) == first
+        await feed.handle(snapshot(BIDS, [(px, "0.001") for px in ASKS], req=first))
+        await feed.handle(update([("1", "1", "28013.0", "0.00096506")], 3341325816, req=first))
+        assert feed.state.book.verified == 1
+        await feed.handle(update([("1", "1", "28013.0", "0.002")], 12345, req=first))
+        unsub, resub = chan.sent[-2:]
+        assert (unsub.get(262), unsub.get(263)) == (first, "2")
+        assert resub.get(263) == "1" and resub.get(262) == feed.state.req_id != first
+        assert feed.state.book.mismatches == 1 and feed.state.resubscribes == 1
+        # the old subscription's traffic is ignored; the new snapshot replaces the book
+        await feed.handle(update([("0", "0", "1.0", "9")], 1, req=first))
+        assert feed.state.book.mismatches == 1
+        await feed.handle(snapshot(BIDS, [(px, "0.001") for px in ASKS], req=feed.state.req_id))
+        assert feed.state.book.asks(1) == [(D("28013.0"), D("0.001"))] and feed.state.book.snapshots == 2
+
+    asyncio.run(main())
+    assert events == ["snapshot", "update", "update", "mismatch", "snapshot"]
