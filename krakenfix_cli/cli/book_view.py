@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from krakenfix_cli.ops.marketdata import Applied, OrderBook, Trade
 
 #: Lines the ladder needs besides its rows: the status lines, the table's header and borders.
-CHROME_LINES = 8
+CHROME_LINES = 9
 
 
 def _px(book: OrderBook, value: Decimal | None) -> str:
@@ -59,7 +59,7 @@ def status_lines(state: FeedState) -> list[str]:
     return [
         f"{escape_text(book.symbol)}  depth {state.depth}  spread {_px(book, book.spread)}  "
         f"mid {book.mid.normalize() if book.mid is not None else '-'}  last trade {trade}",
-        f"{state.rate:.1f} updates/s  checksum {state.checksum_status}  "
+        f"{state.rate:.1f} updates/s  checksum {state.checksum_status}",
         f"connection: {escape_text(state.connection)}",
     ]
 
