@@ -41,7 +41,7 @@ def run_market(symbol: str, depth: int, *, once: bool, l3: bool, duration: float
                        "use a Derivatives profile (sim-derivatives, uat-derivatives) or drop --l3")
     common.production_banner(env, target)
     reporter = common.make_reporter(env, Mode.COMPACT)
-    console = make_console(env)
+    console = make_console(env, live=output == "pretty" and not once and not trades_only)
     live_view: Any = None
 
     def on_event(state: FeedState, ev: FeedEvent) -> None:
