@@ -34,6 +34,14 @@ def _qty(book: OrderBook, value: Decimal | None) -> str:
     return f"{value:.{book.precision.qty}f}" if book.precision else str(value)
 
 
+def _mid(book: OrderBook) -> str:
+    """The mid price, one decimal finer than the price (a half tick), never in exponent form."""
+    mid = book.mid
+    if mid is None:
+        return "-"
+    return f"{mid:.{book.precision.price + 1}f}" if book.precision else f"{mid:f}"
+
+
 def _levels(book: OrderBook, depth: int) -> list[tuple[tuple[Decimal, Decimal, Decimal] | None, ...]]:
     """Rows of (bid, ask), each (price, size, cumulative size) or None."""
     rows: list[tuple[tuple[Decimal, Decimal, Decimal] | None, ...]] = []
@@ -58,7 +66,7 @@ def status_lines(state: FeedState) -> list[str]:
     trade = f"{last.side or '?'} {_qty(book, last.size)} @ {_px(book, last.price)} ({last.time})" if last else "-"
     return [
         f"{escape_text(book.symbol)}  depth {state.depth}  spread {_px(book, book.spread)}  "
-        f"mid {book.mid.normalize() if book.mid is not None else '-'}  last trade {trade}",
+        f"mid {_mid(book)}  last trade {trade}",
         f"{state.rate:.1f} updates/s  checksum {state.checksum_status}",
         f"connection: {escape_text(state.connection)}",
     ]

@@ -134,3 +134,10 @@ def test_an_unknown_symbol_is_one_line_and_exit_1(sim: SimThread, tmp_path: Path
     errors = [line for line in r.stderr.splitlines() if line.startswith("krakenfix: error:")]
     assert r.exit_status == 1 and len(errors) == 1 and "NOPE/USD" in errors[0], r.stderr
     assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("args", [("--depth", "7"), ("--l3",)])
+def test_bad_options_are_one_line_and_exit_2(sim: SimThread, tmp_path: Path, args: tuple[str, ...]) -> None:
+    r = kfx("book", SYMBOL, "--once", *args, env=sim.env(tmp_path))
+    assert r.exit_status == 2 and "Traceback" not in r.stderr, r.stderr
+    assert [line.startswith("krakenfix: error:") for line in r.stderr.splitlines() if line.strip()] == [True], r.stderr
