@@ -46,6 +46,8 @@ COMMANDS: tuple[str, ...] = (
     "replay",
     "session",
     "tail",
+    "book",
+    "trades",
     "repl",
     "decode",
     "log",

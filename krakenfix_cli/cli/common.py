@@ -550,3 +550,25 @@ def flags_from(
         profile=profile, host=host, port=port, tls=tls, insecure=insecure or None,
         sender=sender_comp_id, target=target_comp_id, api_key=api_key, state_dir=state_dir, ca_file=ca_file,
     )
+
+
+def market_data_target(flags: ConnectionFlags, *, sim: bool) -> Target:
+    """The market-data session for ``flags``: a ``-md`` profile as it is, a trading profile's
+    ``<name>-md`` twin (same host and SenderCompID, SPEC §2.3), or, without one, the trading
+    endpoint with the MD TargetCompID. No credentials: the SenderCompID alone logs on (§3.1)."""
+    import dataclasses
+
+    from krakenfix_cli.kraken.profiles import MD_SUFFIX
+    from krakenfix_cli.ops.instruments import market_data_twin
+
+    target = resolve_target(flags, sim=sim, need_credentials=False)
+    if target.spec.market_data:
+        return target
+    if sim or target.settings is None:
+        return dataclasses.replace(target, spec=market_data_twin(target.spec))
+    try:
+        twin = resolve_target(dataclasses.replace(flags, profile=target.settings.profile + MD_SUFFIX, target=None,
+                                                  api_key=None), sim=False, need_credentials=False)
+    except (CliError, ConfigError, KeyError):  # a custom profile without a twin
+        return dataclasses.replace(target, spec=market_data_twin(target.spec))
+    return dataclasses.replace(twin, spec=market_data_twin(twin.spec))

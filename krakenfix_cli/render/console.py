@@ -21,8 +21,11 @@ if TYPE_CHECKING:
 PROG = "krakenfix"
 
 
-def make_console(env: Env, *, stderr: bool = False) -> Console:
-    """A rich Console on ``env``'s stdout (or stderr), coloured only when ``env`` allows it."""
+def make_console(env: Env, *, stderr: bool = False, live: bool = False) -> Console:
+    """A rich Console on ``env``'s stdout (or stderr), coloured only when ``env`` allows it.
+
+    ``live``: a view that redraws in place (``book``) drives the cursor on any terminal,
+    NO_COLOR or not; otherwise an uncoloured console writes plain lines."""
     from rich.console import Console
 
     from krakenfix_cli.render.theme import rich_theme
@@ -34,8 +37,8 @@ def make_console(env: Env, *, stderr: bool = False) -> Console:
         theme=rich_theme(),
         no_color=not color,
         color_system="auto" if color else None,
-        force_terminal=tty and color,
-        force_interactive=False,
+        force_terminal=tty and (color or live),
+        force_interactive=tty and live,
         width=env.width if env.width else (None if tty else 100),
         highlight=False,
         emoji=False,

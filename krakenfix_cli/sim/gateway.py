@@ -40,13 +40,13 @@ import itertools
 import logging
 import random
 import secrets
-import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from krakenfix_cli.fix.message import Field, Message
 from krakenfix_cli.fix.values import format_decimal, format_utc_timestamp, parse_utc_timestamp
+from krakenfix_cli.kraken.book_checksum import book_checksum
 from krakenfix_cli.kraken.clordid import (
     clordid_order_key,
     is_valid_derivatives_clordid,
@@ -1029,22 +1029,6 @@ class TradingHandler:
 DEPTHS = frozenset({0, 1, 10, 25, 100, 500, 1000})
 
 
-def book_checksum(inst: Instrument, asks: Sequence[tuple[Decimal, Decimal]],
-                  bids: Sequence[tuple[Decimal, Decimal]]) -> int:
-    """ChecksumOrderBook(5041): CRC32 over the best 10 asks then the best 10 bids (SPEC §7.4)."""
-    return zlib.crc32(checksum_text(inst, asks, bids).encode("ascii"))
-
-
-def checksum_text(inst: Instrument, asks: Sequence[tuple[Decimal, Decimal]],
-                  bids: Sequence[tuple[Decimal, Decimal]]) -> str:
-    """The string SPEC §7.4 feeds to CRC32: price then quantity per level, no dots, no leading zeros."""
-    parts: list[str] = []
-    for px, qty in [*asks[:10], *bids[:10]]:
-        parts.append(inst.fmt_price(px).replace(".", "").lstrip("0"))
-        parts.append(inst.fmt_qty(qty).replace(".", "").lstrip("0"))
-    return "".join(parts)
-
-
 class MarketDataHandler:
     """KRAKEN-MD / KRAKEN-DRV-MD: InstrumentList, MarketDataRequest, TradingSessionStatus (SPEC §7)."""
 
@@ -1217,7 +1201,8 @@ class MarketDataHandler:
         for t, px, qty in view.values():
             side = bids if t == "0" else asks
             side[px] = side.get(px, ZERO) + qty
-        return book_checksum(inst, sorted(asks.items()), sorted(bids.items(), reverse=True))
+        return book_checksum(inst.price_precision, inst.qty_precision, sorted(asks.items()),
+                             sorted(bids.items(), reverse=True))
 
     def _snapshot(self, sub: Subscription, now: float) -> Message:
         inst = self.venue.instruments[sub.symbol]

@@ -11,7 +11,8 @@ from typing import Any
 from simclient import FixClient, is_er, is_type, order
 
 from krakenfix_cli.fix.message import Message
-from krakenfix_cli.sim.gateway import SPOT_INSTRUMENTS, book_checksum, checksum_text
+from krakenfix_cli.kraken.book_checksum import book_checksum, checksum_text
+from krakenfix_cli.sim.gateway import SPOT_INSTRUMENTS
 from krakenfix_cli.sim.runner import RunningSimulator, start_simulator
 
 D = Decimal
@@ -36,8 +37,8 @@ VECTOR_TEXT = (
 
 
 def test_book_checksum_matches_the_spec_vector() -> None:
-    assert checksum_text(BTC, VECTOR_ASKS, VECTOR_BIDS) == VECTOR_TEXT
-    assert book_checksum(BTC, VECTOR_ASKS, VECTOR_BIDS) == 3341325816
+    assert checksum_text(BTC.price_precision, BTC.qty_precision, VECTOR_ASKS, VECTOR_BIDS) == VECTOR_TEXT
+    assert book_checksum(BTC.price_precision, BTC.qty_precision, VECTOR_ASKS, VECTOR_BIDS) == 3341325816
 
 
 def md_request(req_id: str = "1", *, symbol: str = "BTC/USD", depth: str = "10",
@@ -85,7 +86,7 @@ def apply(book: dict[str, tuple[str, Decimal, Decimal]], x: Message) -> None:
 def checksum_of(book: dict[str, tuple[str, Decimal, Decimal]]) -> int:
     bids = sorted(((p, q) for t, p, q in book.values() if t == "0"), reverse=True)
     asks = sorted((p, q) for t, p, q in book.values() if t == "1")
-    return zlib.crc32(checksum_text(BTC, asks, bids).encode())
+    return zlib.crc32(checksum_text(BTC.price_precision, BTC.qty_precision, asks, bids).encode())
 
 
 def test_instrument_list_describes_the_pairs() -> None:
