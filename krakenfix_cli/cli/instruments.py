@@ -154,13 +154,14 @@ def _age(seconds: float) -> str:
     return f"{seconds / 86400:.0f} days"
 
 
-def market_data_target(flags: ConnectionFlags, *, sim: bool) -> Target:
+def market_data_target(flags: ConnectionFlags, *, sim: bool, base: Target | None = None) -> Target:
     """The market-data session that lists the instruments of the session ``flags`` name.
 
     A market-data profile is itself; a trading profile goes to its ``-md`` twin (same
     host, SenderCompID and state dir; the twin's port and TargetCompID). A profile with no
     twin (a custom one) asks the same host and port with the market-data TargetCompID.
-    No credentials are needed (SPEC §3.1), so none are asked for.
+    No credentials are needed (SPEC §3.1), so none are asked for. ``base``: the target
+    ``flags`` already resolved to (``send``), so its settings are not read twice.
     """
     import dataclasses
 
@@ -168,7 +169,7 @@ def market_data_target(flags: ConnectionFlags, *, sim: bool) -> Target:
     from krakenfix_cli.kraken.profiles import MD_SUFFIX, UnknownProfileError
     from krakenfix_cli.ops.instruments import market_data_twin
 
-    target = common.resolve_target(flags, sim=sim, need_credentials=False)
+    target = base if base is not None else common.resolve_target(flags, sim=sim, need_credentials=False)
     if target.embedded_sim:
         spec = dataclasses.replace(target.spec, market_data=True, api_key=None, secret=None)
         return dataclasses.replace(target, spec=spec)

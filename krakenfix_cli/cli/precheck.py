@@ -29,7 +29,7 @@ def check_before_send(target: Target, flags: ConnectionFlags, msg: Message) -> N
     from krakenfix_cli.cli.instruments import cache_key, market_data_target
 
     env = get_env()
-    md = market_data_target(flags, sim=target.embedded_sim)
+    md = market_data_target(flags, sim=target.embedded_sim, base=target)
     verdict = check_message(md.state_dir, cache_key(md), msg, md.describe())
     if verdict.refusal is not None:
         raise CliError(verdict.refusal, SKIP_HINT, ExitStatus.USAGE)
