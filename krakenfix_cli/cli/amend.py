@@ -13,6 +13,7 @@ from krakenfix_cli.cli.options import (
     DryRun,
     Host,
     Insecure,
+    NoCheck,
     Output,
     Port,
     Profile,
@@ -34,7 +35,9 @@ post-only ExecInst(18)=P, OrdType, Side and Symbol from the order journal under
 --state-dir (what `send` recorded); left out, a GTD order would become GTC. An order the
 journal does not know needs --clordid, --order-id, --symbol, --side, --type, --tif (and
 --expire-time for gtd) and --qty. Exits 0 replaced (or pending replace); 1 rejected, or
-closed per the journal; 2 usage (Derivatives has no G); 4 no answer.
+closed per the journal; 2 usage (Derivatives has no G) or refused by the pre-send check
+(the new price and quantity against the cached InstrumentList, as for `send`; --no-check
+skips it); 4 no answer.
 """
 
 ORDER = "Order"
@@ -82,6 +85,7 @@ def amend(
     output: Output = Mode.PRETTY,
     dry_run: DryRun = False,
     yes: Yes = False,
+    no_check: NoCheck = False,
 ) -> None:
     """Amend one order."""
     from krakenfix_cli.cli import common
@@ -97,10 +101,10 @@ def amend(
     mode = Mode(output)
     if clordid is None and order_id is None:
         raise CliError("nothing to amend", "give --clordid or --order-id")
-    target = common.resolve_target(common.flags_from(
+    flags = common.flags_from(
         profile=profile, host=host, port=port, tls=tls, insecure=insecure, sender_comp_id=sender_comp_id,
-        target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir, ca_file=ca_file),
-        sim=sim, need_credentials=not dry_run)
+        target_comp_id=target_comp_id, api_key=api_key, state_dir=state_dir, ca_file=ca_file)
+    target = common.resolve_target(flags, sim=sim, need_credentials=not dry_run)
     if target.spec.derivatives:
         raise CliError("amend is Spot only: Kraken Derivatives takes no OrderCancelReplaceRequest(G)",
                        "cancel the order and place it anew")
@@ -129,6 +133,10 @@ def amend(
         msg = build_amend(ledger, known, change, given, derivatives=False)
     except AmendArgumentError as exc:
         raise CliError(str(exc), "see `krakenfix amend --help`") from None
+    if not no_check:
+        from krakenfix_cli.cli.precheck import check_before_send
+
+        check_before_send(target, flags, msg)
     common.production_banner(env, target)
     if dry_run:
         common.show_message(env, mode, msg)

@@ -42,6 +42,7 @@ COMMANDS: tuple[str, ...] = (
     "amend",
     "status",
     "orders",
+    "instruments",
     "mass_cancel",
     "replay",
     "session",

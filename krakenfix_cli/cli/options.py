@@ -122,3 +122,6 @@ def get_env() -> Env:
     if _ENV is None:
         _ENV = Env.from_system()
     return _ENV
+NoCheck = Annotated[bool, typer.Option(
+    "--no-check", help="Skip the pre-send check against the cached InstrumentList (tick size, minimum, "
+                       "increment, pair status) and send as given.")]

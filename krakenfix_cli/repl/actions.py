@@ -67,6 +67,30 @@ def report(repl: Repl, result: SendResult, label: str) -> None:
     line(f"{label}: {word}{oid}", style)
 
 
+def precheck(repl: Repl, msg: Message) -> None:
+    """The pre-send check of ``send``/``amend`` (cached InstrumentList only): CommandError on a refusal.
+
+    No cached list (or no market-data twin to key it by): one note, and the order goes.
+    """
+    from krakenfix_cli.ops import instruments_cache as cache
+
+    state_dir = repl.spec.state_dir
+    if repl.sim is not None:
+        key, where = cache.embedded_key(derivatives=repl.spec.derivatives), "the embedded simulator"
+    elif repl.opts.instruments_from is not None:
+        twin = repl.opts.instruments_from
+        key, where = cache.key_for(twin), f"profile {twin.profile} ({twin.host}:{twin.port})"
+    else:
+        return
+    if state_dir is None:
+        return
+    verdict = cache.check_message(state_dir, key, msg, where)
+    if verdict.refusal is not None:
+        raise c.CommandError(f"{verdict.refusal}; nothing was sent")
+    if verdict.skipped is not None:
+        repl.screen.line(verdict.skipped, "warn" if verdict.damaged else "dim")
+
+
 def _order_id(repl: Repl) -> str:
     return repl.ledger.next_clordid(clock.now(), derivatives=repl.spec.derivatives)
 
@@ -85,6 +109,7 @@ def new_order(repl: Repl, cmd: c.NewOrder) -> None:
                      stop_px=cmd.stop_px, tif=cmd.tif, post_only=cmd.post_only, reduce_only=cmd.reduce_only,
                      clordid=cmd.clordid, expire_time=expire, effective_time=start)  # fmt: skip
     msg = build_order(spec, repl.ledger, now, derivatives=repl.spec.derivatives)
+    precheck(repl, msg)
     row = repl.state.add_order(msg.get(11) or "", cmd.symbol, msg.get(54) or "", msg.get(38) or cmd.qty,
                                msg.get(40) or "", msg.get(44))
     row.sent = msg
@@ -148,6 +173,7 @@ def amend(repl: Repl, cmd: c.Amend) -> None:
         )  # fmt: skip
     except builders.OrderArgumentError as exc:
         raise c.CommandError(str(exc)) from None
+    precheck(repl, msg)
     row.sent = msg
     repl.spawn(request(repl, msg, f"amend #{row.index}"))
 
