@@ -100,6 +100,8 @@ class Target:
     embedded_sim: bool
     continuity: Decision | None = None
     "Why the Logon resets or continues the sequence numbers (:func:`with_continuity`); None: not decided."
+    home: Path | None = None
+    "The state dir when the session itself keeps nothing there (a market-data twin: a memory store)."
 
     @property
     def production(self) -> bool:
@@ -107,8 +109,10 @@ class Target:
 
     @property
     def state_dir(self) -> Path:
-        assert self.spec.state_dir is not None
-        return self.spec.state_dir
+        """Where this target's files live (journal, caches), even for a session that stores nothing."""
+        found = self.spec.state_dir or self.home
+        assert found is not None
+        return found
 
     def describe(self) -> str:
         if self.embedded_sim:
@@ -552,23 +556,25 @@ def flags_from(
     )
 
 
-def market_data_target(flags: ConnectionFlags, *, sim: bool) -> Target:
+def market_data_target(flags: ConnectionFlags, *, sim: bool, base: Target | None = None) -> Target:
     """The market-data session for ``flags``: a ``-md`` profile as it is, a trading profile's
     ``<name>-md`` twin (same host and SenderCompID, SPEC §2.3), or, without one, the trading
-    endpoint with the MD TargetCompID. No credentials: the SenderCompID alone logs on (§3.1)."""
+    endpoint with the MD TargetCompID. No credentials: the SenderCompID alone logs on (§3.1).
+    ``base``: the target ``flags`` already resolved to (``send``), so settings are read once."""
     import dataclasses
 
-    from krakenfix_cli.kraken.profiles import MD_SUFFIX
+    from krakenfix_cli.kraken.profiles import MD_SUFFIX, UnknownProfileError
     from krakenfix_cli.ops.instruments import market_data_twin
 
-    target = resolve_target(flags, sim=sim, need_credentials=False)
+    target = base if base is not None else resolve_target(flags, sim=sim, need_credentials=False)
+    home = target.spec.state_dir
     if target.spec.market_data:
         return target
     if sim or target.settings is None:
-        return dataclasses.replace(target, spec=market_data_twin(target.spec))
+        return dataclasses.replace(target, spec=market_data_twin(target.spec), home=home)
     try:
         twin = resolve_target(dataclasses.replace(flags, profile=target.settings.profile + MD_SUFFIX, target=None,
                                                   api_key=None), sim=False, need_credentials=False)
-    except (CliError, ConfigError, KeyError):  # a custom profile without a twin
-        return dataclasses.replace(target, spec=market_data_twin(target.spec))
-    return dataclasses.replace(twin, spec=market_data_twin(twin.spec))
+    except (CliError, ConfigError, KeyError, UnknownProfileError):  # a custom profile without a twin
+        return dataclasses.replace(target, spec=market_data_twin(target.spec), home=home)
+    return dataclasses.replace(twin, spec=market_data_twin(twin.spec), home=twin.spec.state_dir or home)

@@ -1,7 +1,7 @@
 """``krakenfix instruments``: the gateway's InstrumentList(y), as a table, cached in the state dir.
 
 Also the one home of "which market-data session lists this target's instruments"
-(:func:`market_data_target`): ``send``/``amend``'s pre-send check (``cli/precheck.py``)
+(``cli.common.market_data_target``): ``send``/``amend``'s pre-send check (``cli/precheck.py``)
 reads the cache this command writes, under the same key.
 """
 
@@ -31,7 +31,6 @@ from krakenfix_cli.render import Mode
 if TYPE_CHECKING:
     from krakenfix_cli.cli.common import Target
     from krakenfix_cli.ops.instruments import InstrumentInfo
-    from krakenfix_cli.settings.config import ConnectionFlags
 
 HELP = """Show the InstrumentList(y): each pair's tick size, decimals, minimum, increment and status.
 
@@ -78,7 +77,7 @@ def instruments(
     flags = common.flags_from(profile=profile, host=host, port=port, tls=tls, insecure=insecure,
                               sender_comp_id=sender_comp_id, target_comp_id=target_comp_id, api_key=None,
                               state_dir=state_dir, ca_file=ca_file)
-    target = market_data_target(flags, sim=sim)
+    target = common.market_data_target(flags, sim=sim)
     common.production_banner(env, target)
     key = cache_key(target)
     cached = None
@@ -152,35 +151,6 @@ def _age(seconds: float) -> str:
     if seconds < 172800:
         return f"{seconds / 3600:.0f} h"
     return f"{seconds / 86400:.0f} days"
-
-
-def market_data_target(flags: ConnectionFlags, *, sim: bool, base: Target | None = None) -> Target:
-    """The market-data session that lists the instruments of the session ``flags`` name.
-
-    A market-data profile is itself; a trading profile goes to its ``-md`` twin (same
-    host, SenderCompID and state dir; the twin's port and TargetCompID). A profile with no
-    twin (a custom one) asks the same host and port with the market-data TargetCompID.
-    No credentials are needed (SPEC §3.1), so none are asked for. ``base``: the target
-    ``flags`` already resolved to (``send``), so its settings are not read twice.
-    """
-    import dataclasses
-
-    from krakenfix_cli.cli import common
-    from krakenfix_cli.kraken.profiles import MD_SUFFIX, UnknownProfileError
-    from krakenfix_cli.ops.instruments import market_data_twin
-
-    target = base if base is not None else common.resolve_target(flags, sim=sim, need_credentials=False)
-    if target.embedded_sim:
-        spec = dataclasses.replace(target.spec, market_data=True, api_key=None, secret=None)
-        return dataclasses.replace(target, spec=spec)
-    if target.spec.market_data or target.settings is None:
-        return target
-    twin_flags = dataclasses.replace(flags, profile=target.settings.profile + MD_SUFFIX, target=None,
-                                     api_key=None)
-    try:
-        return common.resolve_target(twin_flags, sim=False, need_credentials=False)
-    except (UnknownProfileError, KeyError):
-        return dataclasses.replace(target, spec=market_data_twin(target.spec))
 
 
 def cache_key(target: Target) -> str:

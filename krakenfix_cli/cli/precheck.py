@@ -26,7 +26,8 @@ def check_before_send(target: Target, flags: ConnectionFlags, msg: Message) -> N
     """Raise CliError when ``msg`` (a D or G) breaks its pair's rules in the cached InstrumentList."""
     if msg.msg_type not in ("D", "G"):
         return
-    from krakenfix_cli.cli.instruments import cache_key, market_data_target
+    from krakenfix_cli.cli.common import market_data_target
+    from krakenfix_cli.cli.instruments import cache_key
 
     env = get_env()
     md = market_data_target(flags, sim=target.embedded_sim, base=target)
