@@ -175,6 +175,10 @@ def resolve_target(flags: ConnectionFlags, *, sim: bool, need_credentials: bool 
     return Target(spec, conn, False)
 
 
+_WARNED_ENDPOINTS: set[str] = set()
+"Endpoint files already reported as corrupt by this process: one warning each."
+
+
 def _with_running_simulator(conn: ConnectionSpec, flags: ConnectionFlags) -> tuple[ConnectionSpec, str | None]:
     """A ``sim`` profile points at the ``krakenfix sim`` that is running, with its demo credentials.
 
@@ -196,8 +200,10 @@ def _with_running_simulator(conn: ConnectionSpec, flags: ConnectionFlags) -> tup
         from krakenfix_cli.cli.options import get_env
         from krakenfix_cli.render.console import write_warning
 
-        write_warning(get_env(), f"ignoring {exc.path} ({exc.why}): no running simulator found there; "
-                                 "start `krakenfix sim` again to rewrite it")
+        if str(exc.path) not in _WARNED_ENDPOINTS:  # a command may resolve a profile and its twin
+            _WARNED_ENDPOINTS.add(str(exc.path))
+            write_warning(get_env(), f"ignoring {exc.path} ({exc.why}): no running simulator found there; "
+                                     "start `krakenfix sim` again to rewrite it")
         return conn, None
     if info is None:
         return conn, None
