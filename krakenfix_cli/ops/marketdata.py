@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from krakenfix_cli.fix.message import Field, Message
-from krakenfix_cli.kraken.book_checksum import Level, book_checksum
+from krakenfix_cli.kraken.book_checksum import CHECKSUM_LEVELS, Level, book_checksum
 
 BID = "0"
 OFFER = "1"
@@ -135,6 +135,9 @@ class OrderBook:
         self.mismatches = 0
         self.last_trade: Trade | None = None
         self.has_snapshot = False
+        self._checksum: int | None = None
+        "The last computed 5041, kept while no change reaches the 10 levels a side it covers."
+        self._checksum_for: Precision | None = None
 
     # -- reading --
     def bids(self, depth: int = 0) -> list[Level]:
@@ -175,12 +178,24 @@ class OrderBook:
         """Our ChecksumOrderBook(5041) of the book now; None without the pair's precisions."""
         if self.precision is None:
             return None
-        return book_checksum(self.precision.price, self.precision.qty, self.asks(10), self.bids(10))
+        if self._checksum is None or self._checksum_for != self.precision:
+            self._checksum = book_checksum(self.precision.price, self.precision.qty, self.asks(CHECKSUM_LEVELS),
+                                           self.bids(CHECKSUM_LEVELS))
+            self._checksum_for = self.precision
+        return self._checksum
+
+    def _touches_top(self, kind: str, px: Decimal) -> bool:
+        """Whether a change at ``px`` can alter the levels the checksum covers (asked before the change)."""
+        prices = self._sides[kind].prices
+        if len(prices) < CHECKSUM_LEVELS:
+            return True
+        return px >= prices[-CHECKSUM_LEVELS] if kind == BID else px <= prices[CHECKSUM_LEVELS - 1]
 
     # -- writing --
     def apply_snapshot(self, msg: Message) -> Applied:
         """Replace the book by a W's entries (an empty W is an empty book)."""
         self.entries.clear()
+        self._checksum = None
         for side in self._sides.values():
             side.clear()
         count = 0
@@ -234,6 +249,9 @@ class OrderBook:
 
     def _set(self, key: str, kind: str, px: Decimal, size: Decimal) -> None:
         old = self.entries.get(key)
+        if self._checksum is not None and (self._touches_top(kind, px) or (
+                old is not None and self._touches_top(old[0], old[1]))):
+            self._checksum = None
         if old is not None:
             self._sides[old[0]].add(old[1], -old[2])
         self.entries[key] = (kind, px, size)
@@ -241,6 +259,8 @@ class OrderBook:
 
     def _delete(self, key: str) -> None:
         old = self.entries.pop(key, None)
+        if old is not None and self._checksum is not None and self._touches_top(old[0], old[1]):
+            self._checksum = None
         if old is not None:
             self._sides[old[0]].add(old[1], -old[2])
 
