@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from krakenfix_cli.client import Client, ClientSpec
+from krakenfix_cli.client_types import ClientSpec
 from krakenfix_cli.fix.message import Field, Message
 from krakenfix_cli.kraken import builders
 from krakenfix_cli.kraken.profiles import target_comp_id
@@ -196,6 +196,8 @@ async def fetch_symbols(spec: ClientSpec, timeout: float = 10.0) -> list[str]:
 async def fetch_instruments(spec: ClientSpec, timeout: float = 10.0) -> list[InstrumentInfo]:
     """Every instrument of InstrumentList(y) from the market-data session ``spec``, in the gateway's
     order (one per symbol: a symbol listed twice keeps its last entry)."""
+    from krakenfix_cli.client import Client  # the engine only when fetching: the pre-send check reads a cache
+
     client = Client.from_spec(spec)
     leaving = False
     try:
