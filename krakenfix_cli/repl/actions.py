@@ -67,6 +67,20 @@ def report(repl: Repl, result: SendResult, label: str) -> None:
     line(f"{label}: {word}{oid}", style)
 
 
+def instrument_cache(repl: Repl) -> tuple[str, str] | None:
+    """The instrument cache this session's orders are checked against: (key, where it lists), or None."""
+    from krakenfix_cli.ops import instruments_cache as cache
+
+    if repl.spec.state_dir is None:
+        return None
+    if repl.sim is not None:
+        return cache.embedded_key(derivatives=repl.spec.derivatives), "the embedded simulator"
+    twin = repl.opts.instruments_from
+    if twin is None:
+        return None
+    return cache.key_for(twin), f"profile {twin.profile} ({twin.host}:{twin.port})"
+
+
 def precheck(repl: Repl, msg: Message) -> None:
     """The pre-send check of ``send``/``amend`` (cached InstrumentList only): CommandError on a refusal.
 
@@ -74,17 +88,11 @@ def precheck(repl: Repl, msg: Message) -> None:
     """
     from krakenfix_cli.ops import instruments_cache as cache
 
-    state_dir = repl.spec.state_dir
-    if repl.sim is not None:
-        key, where = cache.embedded_key(derivatives=repl.spec.derivatives), "the embedded simulator"
-    elif repl.opts.instruments_from is not None:
-        twin = repl.opts.instruments_from
-        key, where = cache.key_for(twin), f"profile {twin.profile} ({twin.host}:{twin.port})"
-    else:
+    found = instrument_cache(repl)
+    if found is None or repl.spec.state_dir is None:
         return
-    if state_dir is None:
-        return
-    verdict = cache.check_message(state_dir, key, msg, where)
+    key, where = found
+    verdict = cache.check_message(repl.spec.state_dir, key, msg, where)
     if verdict.refusal is not None:
         raise c.CommandError(f"{verdict.refusal}; nothing was sent")
     if verdict.skipped is not None:

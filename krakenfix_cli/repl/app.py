@@ -165,16 +165,23 @@ class Repl:
                 self.spawn(self._learn_instruments(source))
 
     async def _learn_instruments(self, source: ClientSpec) -> None:
-        """Complete symbols from the gateway's InstrumentList, asked of its market-data session."""
-        from krakenfix_cli.ops.instruments import fetch_symbols
+        """Complete symbols from the gateway's InstrumentList, asked of its market-data session; keep
+        it in the instrument cache too, so the order forms' pre-send check has it (``repl.actions``)."""
+        from krakenfix_cli.ops import instruments_cache
+        from krakenfix_cli.ops.instruments import fetch_instruments
+        from krakenfix_cli.repl import actions
 
         try:
-            symbols = await fetch_symbols(source, min(self.opts.timeout, 5.0))
+            listed = await fetch_instruments(source, min(self.opts.timeout, 5.0))
         except Exception as exc:  # completion is a convenience: the built-in list stays
             self.note(f"no InstrumentList from the market-data session ({_describe(exc)}); "
                       "symbols complete from the built-in list")
             return
-        self.state.learn_symbols(symbols)
+        found = actions.instrument_cache(self)
+        if found is not None and self.spec.state_dir is not None:
+            with contextlib.suppress(OSError):  # a cache that cannot be written: the check says so later
+                instruments_cache.save(self.spec.state_dir, found[0], listed, clock.now())
+        self.state.learn_symbols(i.symbol for i in listed)
         self.note(f"{len(self.state.symbols)} instruments from InstrumentList(y) ready for completion")
 
     async def _join_holder(self) -> bool:

@@ -56,3 +56,23 @@ def test_off_tick_and_too_small_orders_are_refused_before_sending_and_a_valid_on
     sent = [line for p in logs for line in Path(p).read_text(encoding="latin-1").splitlines()
             if "\x0135=D\x01" in line]
     assert len(sent) == 1 and "\x0144=1000.1\x01" in sent[0]  # only the valid order reached the simulator
+
+
+def test_the_repls_own_instrument_list_fills_the_cache_its_order_forms_check_against() -> None:
+    """No `krakenfix instruments` first: the list the REPL fetches at logon is the one it checks with."""
+    home = tempfile.mkdtemp(prefix="krakenfix-repl-")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KRAKENFIX_")}
+    env.update(TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1", COLUMNS="160", LINES="40", NO_COLOR="1",
+               KRAKENFIX_STATE_DIR=os.path.join(home, "state"), KRAKENFIX_CONFIG_DIR=os.path.join(home, "config"))
+    child = pexpect.spawn(sys.executable, ["-m", "krakenfix_cli", "repl", "--sim", "--output", "compact"], env=env,
+                          dimensions=(40, 160), encoding="utf-8", timeout=20)
+    try:
+        child.expect(loose("instruments from InstrumentList(y) ready for completion"))
+        child.sendline("buy 0.01 BTC/USD @ 50000.03")
+        child.expect(loose("price 50000.03 is not on BTC/USD's tick size 0.1"))
+        child.sendline("quit")
+        child.expect(pexpect.EOF)
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
+    assert list(Path(home, "state", "instruments").glob("*.json"))
