@@ -72,6 +72,7 @@ def mass_cancel(
     from krakenfix_cli.cli.errors import CliError
     from krakenfix_cli.cli.exit import ExitStatus
     from krakenfix_cli.cli.options import get_env
+    from krakenfix_cli.kraken.builders import side_word
     from krakenfix_cli.ops.mass_cancel import build_mass_cancel, describe_scope
     from krakenfix_cli.ops.outcomes import MassCancelResult, Outcome
     from krakenfix_cli.render.console import write_error
@@ -129,7 +130,7 @@ def mass_cancel(
         if result.survivors:
             reporter.table("still open", ["ClOrdID", "OrderID", "Symbol", "Side", "placed by"],
                            [[o.clordid, o.order_id or "", o.symbol or "",
-                             {"1": "buy", "2": "sell"}.get(o.side or "", o.side or ""), o.placed_by.describe()]
+                             side_word(o.side), o.placed_by.describe()]
                             for o in result.survivors])
         common.emit_line(env, f"{n} order{'s' if n != 1 else ''} cancelled ({scope}; counted until "
                               f"{result.quiet_period:g} s without a report)",

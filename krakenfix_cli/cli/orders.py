@@ -44,15 +44,6 @@ COLUMNS = ("ClOrdID", "OrderID", "state", "filled", "symbol", "side", "price", "
            "placed by (logon UTC)", "F reaches")
 
 
-def _side(code: str | None) -> str:
-    from krakenfix_cli.kraken.builders import Side
-
-    try:
-        return Side(code or "").name.lower()
-    except ValueError:
-        return code or "-"
-
-
 def _current(order: KnownOrder, held: Sequence[ConnRef]) -> ConnRef | None:
     """The held connection an F for ``order`` would go out on (None: no holder serves its session)."""
     return next((c for c in held if c.sender == order.placed_by.sender and c.target == order.placed_by.target), None)
@@ -61,6 +52,7 @@ def _current(order: KnownOrder, held: Sequence[ConnRef]) -> ConnRef | None:
 def row(order: KnownOrder, held: Sequence[ConnRef]) -> list[str]:
     """One table row; ``held`` are the connections of the running session holders."""
     from krakenfix_cli.fix.values import format_utc_timestamp
+    from krakenfix_cli.kraken.builders import side_word
     from krakenfix_cli.ops.cancel import f_reaches
 
     placed = format_utc_timestamp(order.placed, millis=False) if order.placed else "-"
@@ -68,7 +60,7 @@ def row(order: KnownOrder, held: Sequence[ConnRef]) -> list[str]:
     filled = f"{order.cum_qty or '0'}/{order.qty}" if order.qty else (order.cum_qty or "-")
     reach = ("yes" if f_reaches(order, _current(order, held)) else "no") if order.is_open else "-"
     return [order.latest_clordid, order.order_id or "-", order.state, filled, order.symbol or "-",
-            _side(order.side), order.price or "-", order.qty or "-", placed,
+            side_word(order.side) or "-", order.price or "-", order.qty or "-", placed,
             f"{by.sender} {by.connection_id.rpartition('@')[2] or '-'}", reach]
 
 

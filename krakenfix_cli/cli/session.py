@@ -90,6 +90,7 @@ def status(state_dir: StateDir = None, output: Output = Mode.PRETTY) -> None:
     from krakenfix_cli.cli import common
     from krakenfix_cli.cli.holder_process import held_sessions
     from krakenfix_cli.cli.options import get_env
+    from krakenfix_cli.kraken.builders import side_word
     from krakenfix_cli.settings import paths
 
     env = get_env()
@@ -109,9 +110,8 @@ def status(state_dir: StateDir = None, output: Output = Mode.PRETTY) -> None:
                               f"{state}  seq out {obj.get('seq_out')} in {obj.get('seq_in')}  "
                               f"{len(orders)} open order(s) on this connection", "ok")
         for o in orders:
-            side = {"1": "buy", "2": "sell"}.get(str(o.get("side")), str(o.get("side")))
             common.emit_line(env, f"    {o.get('latest_clordid')}  {o.get('order_id') or '-'}  {o.get('symbol')}  "
-                                  f"{side}  {o.get('state')}")
+                                  f"{side_word(str(o.get('side') or ''))}  {o.get('state')}")
 
 
 @app.command("stop", help="Log out and end the holder of a session (or --all).")

@@ -53,6 +53,11 @@ class _Choice(enum.StrEnum):
         return cls.__name__
 
 
+def side_word(code: str | None) -> str:
+    """``buy``/``sell`` for a Side(54) code; any other code as it is (empty for none)."""
+    return {Side.BUY.value: "buy", Side.SELL.value: "sell"}.get(code or "", code or "")
+
+
 class Side(_Choice):
     """Side(54)."""
 

@@ -116,7 +116,7 @@ async def mass_cancel(
         seen.add(order_id)
         orig = reply.get(41) or reply.get(11) or ""
         result.cancelled.append(CancelledOrder(
-            clordid=orig, order_id=order_id, symbol=reply.get(55) or "", side=_side(reply.get(54)),
+            clordid=orig, order_id=order_id, symbol=reply.get(55) or "", side=builders.side_word(reply.get(54)),
             leaves_qty=reply.get(151) or "", cum_qty=reply.get(14) or "",
         ))
         if len(result.cancelled) % 50 == 0:
@@ -144,13 +144,11 @@ def describe_other_report(er: Message) -> str:
     what = f"ExecutionReport {EXEC_TYPES.get(et, 'ExecType(150)=' + et)} for {er.get(41) or er.get(11) or '?'}"
     parts = [f"OrderID {er.get(37)}" if er.get(37) else "", er.get(55) or ""]
     if et == "F":
-        parts.append(f"{_side(er.get(54))} {er.get(32) or '?'} @ {er.get(31) or '?'}")
+        parts.append(f"{builders.side_word(er.get(54))} {er.get(32) or '?'} @ {er.get(31) or '?'}")
     parts.append(f"OrdStatus(39)={er.get(39) or '?'}, LeavesQty(151)={er.get(151) or '?'}")
     return what + " (" + ", ".join(p for p in parts if p) + "); it is not counted as cancelled"
 
 
-def _side(code: str | None) -> str:
-    return {"1": "buy", "2": "sell"}.get(code or "", code or "")
 
 
 async def _verify(
