@@ -247,11 +247,6 @@ class Subscription(ItemQueue):
             self._closed.set()
             self._live._forget(self)
 
-    @property
-    def is_closed(self) -> bool:
-        """Closed, whether or not items are still queued."""
-        return self._closed.is_set()
-
 
 class LiveSession:
     """One live FIX session: connect, stay (optionally) connected, journal, dedupe, fan out."""
@@ -276,15 +271,12 @@ class LiveSession:
         self.connect_timeout = connect_timeout
         self.client: Client | None = None
         self.facts = LogonFacts()
-        self.first_facts: LogonFacts | None = None
         self.seen = ExecIdSet()
         self.tracked: set[str] = set()
         "ClOrdIDs whose reports update the journal: the journalled open orders and what went out here."
         self.connected_since: float | None = None
         self.reconnects = 0
         self.rollovers = 0
-        self.received = 0
-        self.duplicates = 0
         self.close_reason = ""
         self.failure: BaseException | None = None
         "A local error that ended the session (a full disk under the store): reconnecting cannot help."
@@ -341,7 +333,6 @@ class LiveSession:
             self._finish("the first connection failed")
             raise
         self._connected(client, facts)
-        self.first_facts = facts
         self._task = asyncio.create_task(self._run(client))
         return facts
 
@@ -556,14 +547,11 @@ class LiveSession:
             ev = await client.inbound.get()
             if isinstance(ev, MessageReceived):
                 msg = ev.message
-                self.received += 1
                 duplicate = False
                 if msg.msg_type == "8":
                     exec_id = msg.get(17)
                     duplicate = bool(exec_id) and not self.seen.first_time(exec_id or "")
-                    if duplicate:
-                        self.duplicates += 1
-                    elif self.tracked:
+                    if not duplicate and self.tracked:
                         self._journal(msg)
                 self._fan_out(Received(msg, ev.poss_dup, duplicate, sending_time(msg)))
                 client.processed(msg)
