@@ -1,8 +1,10 @@
 """`krakenfix send` through a session holder: process start → acknowledgement, against a one-shot send.
 
 A one-shot `send` starts Python, imports the engine, connects, logs on, sends, waits for the
-ack and logs out; through a running `krakenfix session` it only connects to a Unix socket
-and asks. Each figure is the median over ``--runs`` fresh processes, against the same
+ack and logs out; through a running `krakenfix session` it starts warm (a fork of the
+holder's warm server, with the CLI loaded: docs/holder-protocol.md) and only asks the
+holder's socket. The holder's runs start once its warm server listens. Each figure is the
+median over ``--runs`` fresh processes, against the same
 `krakenfix sim` (TLS on 127.0.0.1, as Kraken's gateway), with `krakenfix --help` (start-up alone) timed
 in between as the peer: the goal is at most a third of the one-shot figure and within
 80 ms of `--help`.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -58,6 +61,21 @@ def _send(env: dict[str, str], price: int) -> float:
     return acked
 
 
+def _await_warm_server(directory: Path) -> None:
+    """Until the holder's warm server answers (it loads the CLI before it listens)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for path in directory.glob("*.sock"):
+            with socket.socket(socket.AF_UNIX) as probe:
+                try:
+                    probe.connect(str(path))
+                    return
+                except OSError:
+                    pass
+        time.sleep(0.05)
+    raise RuntimeError("the holder's warm server did not start")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=15)
@@ -80,6 +98,7 @@ def main() -> int:
                 one_shot.append(_send(env, 1000 + i))
                 helps.append(_timed([*KFX, "--help"], env))
             subprocess.run([*KFX, "session", "start"], check=True, capture_output=True, env=env)
+            _await_warm_server(home / "state" / "warm")
             try:
                 for i in range(runs):
                     through.append(_send(env, 2000 + i))

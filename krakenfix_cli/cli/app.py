@@ -25,7 +25,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -117,6 +117,23 @@ def build_app(only: str | None = None) -> typer.Typer:
     return app
 
 
+#: Click commands built ahead of time by :func:`prebuild` (a warm server's), by module name.
+_BUILT: dict[str, object] = {}
+
+
+def prebuild(names: list[str]) -> None:
+    """Build these commands now, so that a run naming one of them skips the build (``cli/warm_server.py``)."""
+    for name in names:
+        if name in COMMANDS:
+            _BUILT[name] = typer.main.get_command(build_app(name))
+
+
+def _command_for(args: list[str]) -> Any:
+    name = _named_command(args)
+    built = _BUILT.get(name) if name is not None else None
+    return built if built is not None else typer.main.get_command(build_app(name))
+
+
 def _named_command(args: list[str]) -> str | None:
     """The :data:`COMMANDS` module ``args`` invoke, when only it needs building.
 
@@ -142,14 +159,7 @@ def _state_dir(args: list[str]) -> str:
     """``--state-dir`` from ``args`` (before ``--``), else what ``settings.paths`` resolves."""
     from krakenfix_cli.settings import paths
 
-    head = args[: args.index("--")] if "--" in args else args
-    given: str | None = None
-    for i, arg in enumerate(head):
-        if arg == "--state-dir" and i + 1 < len(head):
-            given = head[i + 1]
-        elif arg.startswith("--state-dir="):
-            given = arg.partition("=")[2]
-    return str(paths.state_dir(given))
+    return str(paths.state_dir_from_args(args))
 
 
 def _write_debug_log(exc: BaseException, args: list[str]) -> str:
@@ -221,7 +231,7 @@ def run(argv: list[str] | None = None) -> int:
         write_error(_env_for_errors(), bad_limit)
         return ExitStatus.USAGE
     try:
-        command = typer.main.get_command(build_app(_named_command(args)))
+        command = _command_for(args)
         rv = command.main(args=args, prog_name=PROG, standalone_mode=False)
         return rv if isinstance(rv, int) else ExitStatus.OK
     except SystemExit as stop:

@@ -6,7 +6,8 @@ therefore cached in ``help_cache.json`` for the two widths Click renders it at i
 practice (a terminal of 100+ columns, and the 80-column default of pipes and small
 terminals). ``tests/cli/test_help_cache.py`` regenerates it from the live Typer app and
 fails when it drifts (regenerate: ``python -m krakenfix_cli.cli.entry --write-help-cache``).
-Anything else goes to :func:`krakenfix_cli.cli.app.main`.
+A one-shot command runs warm when a session holder keeps a warm server (``cli/warm.py``);
+anything else goes to :func:`krakenfix_cli.cli.app.main`.
 """
 
 from __future__ import annotations
@@ -63,6 +64,11 @@ def main() -> None:
     """``krakenfix``: the fast answers here, everything else through the Typer app."""
     if _fast(sys.argv[1:]):
         sys.exit(0)
+    from krakenfix_cli.cli import warm
+
+    status = warm.run(sys.argv[1:])  # in a fork of the warm server a session holder keeps, when one runs
+    if status is not None:
+        sys.exit(status)
     from krakenfix_cli.cli.app import main as app_main
 
     app_main()

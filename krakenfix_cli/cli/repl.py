@@ -71,6 +71,7 @@ def repl(
     from krakenfix_cli.cli import common
     from krakenfix_cli.cli.errors import CliError
     from krakenfix_cli.cli.options import get_env
+    from krakenfix_cli.cli.warm_server import serving
     from krakenfix_cli.kraken.profiles import MD_SUFFIX
     from krakenfix_cli.repl.app import ReplOptions, run_repl
     from krakenfix_cli.settings import paths
@@ -116,6 +117,7 @@ def repl(
         sim_tls=True if tls is None else tls,
         history_path=paths.history_file(target.state_dir) if history else None,
         instruments_from=instruments_from,
+        beside=serving,
     )
     status = loop.run(run_repl(options))
     raise typer.Exit(status)

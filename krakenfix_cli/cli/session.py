@@ -79,7 +79,10 @@ def start(
     target = common.with_continuity(target, reset)
     reporter = common.make_reporter(env, Mode.COMPACT)
     ledger = common.ledger_for(target)
-    why = common.run_stoppable(lambda stop: hold_session(target.spec, reporter, ledger, stop, timeout=timeout))
+    from krakenfix_cli.cli.warm_server import serving
+
+    why = common.run_stoppable(lambda stop: hold_session(target.spec, reporter, ledger, stop, timeout=timeout,
+                                                         beside=serving))
     reporter.writer.flush()
     write_note(env, f"session holder ended: {why}")
 

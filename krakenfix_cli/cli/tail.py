@@ -117,6 +117,7 @@ def tail(
             # Ctrl-C, 143 on SIGTERM), unlike --follow and live tail, which end by Ctrl-C.
             interrupted = 128 + signum
     else:
+        from krakenfix_cli.cli.warm_server import serving
         from krakenfix_cli.ops.tail import tail as do_tail
 
         target = common.resolve_target(common.flags_from(
@@ -127,7 +128,7 @@ def tail(
         ledger = common.ledger_for(target)
         result = common.run_stoppable(lambda stop: do_tail(
             target.spec, reporter, filt=filt, stop=stop, timeout=timeout, max_messages=max_messages,
-            duration=duration, embedded_sim=target.embedded_sim, ledger=ledger))
+            duration=duration, embedded_sim=target.embedded_sim, ledger=ledger, beside=serving))
     reporter.writer.flush()
     summary = (f"{result.shown} shown of {result.received} received; {result.duplicates} duplicate(s) dropped; "
                f"{result.reconnects} reconnect(s), {result.rollovers} rollover(s); stopped: {result.stopped_by}")

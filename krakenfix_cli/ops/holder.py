@@ -28,7 +28,7 @@ import contextlib
 import os
 import socket
 import struct
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,8 @@ from krakenfix_cli.ops.outcomes import KnownOrder, Ledger
 from krakenfix_cli.ops.report import Reporter
 from krakenfix_cli.transport.reconnect import Backoff
 
+#: What runs beside a holder while it serves, given the state dir (the CLI's warm server).
+Beside = Callable[[Path | None], contextlib.AbstractContextManager[object]]
 #: Items a client's subscription may hold unread before it is cut off.
 CLIENT_QUEUE = 16_384
 #: Lines waiting for a client's socket.
@@ -325,9 +327,11 @@ async def _answering_pid(where: str) -> int | None:
 
 
 @contextlib.asynccontextmanager
-async def holding(live: LiveSession, command: str, *, stoppable: bool = False) -> AsyncIterator[HolderServer | None]:
+async def holding(live: LiveSession, command: str, *, stoppable: bool = False,
+                  beside: Beside | None = None) -> AsyncIterator[HolderServer | None]:
     """Serve ``live`` to the user's other commands while the block runs (None: nothing to share,
-    an in-memory ``--sim`` session). HolderBusy when another process already holds it."""
+    an in-memory ``--sim`` session), with ``beside`` running as long. HolderBusy when another
+    process already holds it."""
     path = wire.socket_path(live.spec)
     if path is None:
         yield None
@@ -335,14 +339,15 @@ async def holding(live: LiveSession, command: str, *, stoppable: bool = False) -
     server = HolderServer(live, path, command, stoppable=stoppable)
     await server.start()
     try:
-        yield server
+        with beside(live.spec.state_dir) if beside is not None else contextlib.nullcontext():
+            yield server
     finally:
         await server.close()
 
 
 async def hold_session(spec: ClientSpec, reporter: Reporter, ledger: Ledger, stop: asyncio.Event, *,
                        timeout: float = 10.0, command: str = "krakenfix session",
-                       backoff: Backoff | None = None) -> str:
+                       backoff: Backoff | None = None, beside: Beside | None = None) -> str:
     """``krakenfix session start``: log on, serve the session, reconnect through drops, until stopped.
 
     Returns why it ended. The first logon's failure is raised (ConnectFailed /
@@ -361,7 +366,7 @@ async def hold_session(spec: ClientSpec, reporter: Reporter, ledger: Ledger, sto
     live = LiveSession(spec, reporter, ledger=ledger, reconnect=True, backoff=backoff, connect_timeout=timeout)
     try:
         facts = await live.start()
-        async with holding(live, command, stoppable=True) as server:
+        async with holding(live, command, stoppable=True, beside=beside) as server:
             assert server is not None
             how = "141=Y, sequence numbers reset" if facts.reset else "141=N, continuing sequence numbers"
             reporter.note(f"holding {spec.sender_comp_id}→{spec.target_comp_id} at {spec.host}:{spec.port} ({how}; "

@@ -21,7 +21,7 @@ from krakenfix_cli.fix.message import Message, decode
 from krakenfix_cli.fix.values import parse_utc_timestamp
 from krakenfix_cli.ops import holder_client
 from krakenfix_cli.ops.dedupe import ExecIdSet
-from krakenfix_cli.ops.holder import holding
+from krakenfix_cli.ops.holder import Beside, holding
 from krakenfix_cli.ops.live import Channel, LiveSession, Lost, Received, Restored
 from krakenfix_cli.ops.outcomes import Ledger, TailResult
 from krakenfix_cli.ops.report import Reporter
@@ -160,6 +160,7 @@ async def tail(
     backoff: Backoff | None = None,
     embedded_sim: bool = False,
     ledger: Ledger | None = None,
+    beside: Beside | None = None,
 ) -> TailResult:
     """Stream inbound application messages until ``stop``, ``max_messages`` or ``duration``.
 
@@ -185,7 +186,7 @@ async def tail(
         sub = live.subscribe()
         try:
             facts = await live.start()
-            async with holding(live, "krakenfix tail"):
+            async with holding(live, "krakenfix tail", beside=beside):
                 how = "141=Y, sequence numbers reset" if facts.reset else "141=N, continuing sequence numbers"
                 reporter.note(f"logged on to {spec.host}:{spec.port} as {spec.sender_comp_id}→"
                               f"{spec.target_comp_id} ({how}); streaming")

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
     from prompt_toolkit.key_binding import KeyBindings
 
+    from krakenfix_cli.ops.holder import Beside
     from krakenfix_cli.ops.holder_client import RemoteChannel
     from krakenfix_cli.sim.runner import RunningSimulator
 
@@ -59,6 +60,8 @@ class ReplOptions:
     history_path: Path | None = None
     instruments_from: ClientSpec | None = None
     "The market-data session that lists the gateway's instruments (for a trading session's completion)."
+    beside: Beside | None = None
+    "What runs beside the session while the REPL holds it (the CLI's warm server)."
 
 
 class Repl:
@@ -222,7 +225,7 @@ class Repl:
                 self.note("the REPL stays open: `logon` tries again, `quit` leaves")
             return False
         self.live, self._closing = live, False
-        await self._stack.enter_async_context(holding(live, "krakenfix repl"))
+        await self._stack.enter_async_context(holding(live, "krakenfix repl", beside=self.opts.beside))
         self._connected(live.conn.connection_id)
         self.line(
             f"logged on: {self.spec.sender_comp_id}→{self.spec.target_comp_id} at {self.spec.host}:{self.spec.port}"

@@ -16,10 +16,6 @@ import stat
 from collections.abc import Mapping
 from pathlib import Path
 
-import platformdirs
-
-from krakenfix_cli.session.filestore import session_dir as _session_dir
-
 APP_NAME = "krakenfix"
 ENV_STATE_DIR = "KRAKENFIX_STATE_DIR"
 ENV_CONFIG_DIR = "KRAKENFIX_CONFIG_DIR"
@@ -36,6 +32,8 @@ def config_dir(env: Mapping[str, str] | None = None) -> Path:
     override = _env(env).get(ENV_CONFIG_DIR)
     if override:
         return Path(override).expanduser()
+    import platformdirs  # here, not above: a warm start (cli/warm.py) resolves the state dir first thing
+
     return platformdirs.user_config_path(APP_NAME, appauthor=False)
 
 
@@ -46,7 +44,25 @@ def state_dir(override: str | os.PathLike[str] | None = None, env: Mapping[str, 
     from_env = _env(env).get(ENV_STATE_DIR)
     if from_env:
         return Path(from_env).expanduser()
+    import platformdirs
+
     return platformdirs.user_state_path(APP_NAME, appauthor=False)
+
+
+def state_dir_from_args(args: list[str]) -> Path:
+    """The state dir a command line names (``--state-dir`` before any ``--``), else the default.
+
+    Read before the command is parsed: by the crash log and the umask set-up, and by a
+    warm start looking for its server.
+    """
+    head = args[: args.index("--")] if "--" in args else args
+    given: str | None = None
+    for i, arg in enumerate(head):
+        if arg == "--state-dir" and i + 1 < len(head):
+            given = head[i + 1]
+        elif arg.startswith("--state-dir="):
+            given = arg.partition("=")[2]
+    return state_dir(given)
 
 
 def config_file(env: Mapping[str, str] | None = None) -> Path:
@@ -66,6 +82,8 @@ def history_file(state: Path) -> Path:
 
 def session_dir(state: Path, sender: str, target: str, profile: str) -> Path:
     """One session's store directory (sequence numbers and sent frames)."""
+    from krakenfix_cli.session.filestore import session_dir as _session_dir
+
     return _session_dir(state, sender, target, profile)
 
 

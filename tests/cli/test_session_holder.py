@@ -316,10 +316,14 @@ def test_tail_streams_through_a_running_holder(holder: tuple[dict[str, str], int
 
 def test_a_send_through_the_holder_loads_no_engine_transport_or_tls_of_its_own(
         holder: tuple[dict[str, str], int]) -> None:
-    """What makes it cheap: the holder has the session; the command only talks to its socket."""
+    """What makes it cheap: the holder has the session; the command only talks to its socket.
+
+    Started cold (a warm start loads nothing of the sort: tests/cli/test_warm_start.py).
+    """
     env, _pid = holder
     proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "krakenfix_cli", "send", *_order_args(),
-                           "--wait", "none"], capture_output=True, text=True, env=env, timeout=60)
+                           "--wait", "none"], capture_output=True, text=True, env={**env, "KRAKENFIX_WARM": "0"},
+                          timeout=60)
     assert proc.returncode == 0, proc.stderr[-2000:]
     loaded = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
     assert "krakenfix_cli.ops.holder_client" in loaded
