@@ -66,7 +66,10 @@ def main() -> None:
         sys.exit(0)
     from krakenfix_cli.cli import warm
 
-    status = warm.run(sys.argv[1:])  # in a fork of the warm server a session holder keeps, when one runs
+    try:
+        status = warm.run(sys.argv[1:])  # in a fork of the warm server a session holder keeps, when one runs
+    except KeyboardInterrupt:  # before the command started anywhere
+        sys.exit(130)
     if status is not None:
         sys.exit(status)
     from krakenfix_cli.cli.app import main as app_main

@@ -91,8 +91,8 @@ class _Lines:
         while b"\n" not in self.buf:
             try:
                 chunk = self.sock.recv(65536)
-            except InterruptedError:  # pragma: no cover - PEP 475 retries
-                continue
+            except OSError:  # a reset: the server is gone
+                return None
             if not chunk or len(self.buf) > MAX_LINE:
                 return None
             self.buf += chunk
@@ -141,7 +141,10 @@ def run(args: list[str]) -> int | None:
         return None
     if not candidates:
         return None
-    request = _request(args)
+    try:
+        request = _request(args)
+    except (OSError, ValueError):  # a working directory that is gone, an environment JSON cannot carry
+        return None
     for path in candidates:
         sock = _connect(path)
         if sock is None:
