@@ -230,13 +230,24 @@ class Server:
         return f"/proc/self/fd/{fd}/{self.path.name}"
 
     def stop_listening(self) -> None:
+        """Take no more commands; whoever connected and was not started is told so (and starts cold)."""
         self.closing = True
         if self.listener is not None:
-            self.sel.unregister(self.listener)
-            self.listener.close()
-            self.listener = None
             with contextlib.suppress(OSError):
                 self.path.unlink()
+            self.sel.unregister(self.listener)
+            while True:  # the backlog too: a reset would leave a client unsure whether its command ran
+                try:
+                    conn, _ = self.listener.accept()
+                except OSError:
+                    break
+                _reply(conn, {"type": "refused", "why": "shutting down"})
+                conn.close()
+            self.listener.close()
+            self.listener = None
+        for job in [j for j in self.jobs.values() if j.pid is None]:
+            _reply(job.conn, {"type": "refused", "why": "shutting down"})
+            self._drop(job)
 
     def serve(self) -> Request | None:
         """Serve until the holder is gone and the last command ended (None), or, in a child, its request."""
@@ -329,15 +340,17 @@ class Server:
 
     def _start(self, job: _Job, line: bytes) -> Request | None:
         why: str | None = None
+        stale = False
         if self.closing:
             why = "shutting down"
         elif package_fingerprint() != self.fingerprint:
-            why = "the code on disk changed since this server started"
-            self.stop_listening()
+            why, stale = "the code on disk changed since this server started", True
         parsed = _parse(line, job.fds, self.python_env) if why is None else why
         if isinstance(parsed, str):
             _reply(job.conn, {"type": "refused", "why": parsed})
             self._drop(job)
+            if stale:
+                self.stop_listening()
             return None
         pid = os.fork()
         if pid == 0:
